@@ -103,7 +103,9 @@ func (t Target) PythonFullVersion() string { return t.PythonVersion() + "." + st
 func (t Target) Glibc() string { return "2." + strconv.Itoa(t.GlibcMinor) }
 
 // SitePackages is the layer's folder for packages, with a trailing slash.
-func (t Target) SitePackages() string { return "python/lib/python" + t.PythonVersion() + "/site-packages/" }
+func (t Target) SitePackages() string {
+	return "python/lib/python" + t.PythonVersion() + "/site-packages/"
+}
 
 // IsDeprecated reports whether AWS has deprecated the runtime at now.
 func (t Target) IsDeprecated(now time.Time) bool { return !now.Before(t.Deprecated) }

@@ -1,0 +1,258 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lambda-layers/lambda-layers/internal/index"
+)
+
+// Source is the index as the fetcher needs it; *index.Client is one.
+type Source interface {
+	// Download streams one file into dst.
+	Download(ctx context.Context, f index.File, dst io.WriteSeeker) (int64, error)
+	// Metadata returns the PEP 658 metadata of f, or index.ErrNoMetadata.
+	Metadata(ctx context.Context, f index.File) ([]byte, error)
+}
+
+var _ Source = (*index.Client)(nil)
+
+// Request is one wheel to have in the cache.
+type Request struct {
+	Package string     // "numpy 2.1.0", for messages
+	File    index.File // from the index; its sha256 (when given) is checked
+	// Hashes are the user's --hash values ("sha256:<hex>"); when any is given, one must match.
+	Hashes []string
+	// Origin is where the hashes came from ("requirements.txt:3"), for messages.
+	Origin string
+}
+
+// HashMismatchError says a download did not match what the index or the user promised.
+type HashMismatchError struct {
+	Package, Filename, Origin string
+	Want                      []string
+	Got                       string
+}
+
+func (e *HashMismatchError) Error() string {
+	where := "the index"
+	if e.Origin != "" {
+		where = e.Origin
+	}
+	return fmt.Sprintf("%s (%s): hash mismatch: %s expects %s, the file has %s; if the package was re-published, update the hash, otherwise do not trust this index",
+		e.Package, e.Filename, where, strings.Join(e.Want, " or "), e.Got)
+}
+
+// Fetcher fills the cache.
+type Fetcher struct {
+	Cache  *Cache
+	Source Source
+	// Concurrency bounds parallel downloads; 0 means 8.
+	Concurrency int
+	// Downloaded counts the files actually downloaded (cache misses), for reports and tests.
+	Downloaded atomic.Int64
+	// OnProgress, when set, is called after each wheel with done/total counts.
+	OnProgress func(done, total int, name string)
+}
+
+// Fetch makes every requested wheel present in the cache and returns their paths in request order.
+func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) ([]string, error) {
+	paths := make([]string, len(reqs))
+	g, ctx := errgroup.WithContext(ctx)
+	n := f.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	g.SetLimit(n)
+	var done atomic.Int64
+	for i, r := range reqs {
+		g.Go(func() error {
+			p, err := f.one(ctx, r)
+			if err != nil {
+				return err
+			}
+			paths[i] = p
+			if f.OnProgress != nil {
+				f.OnProgress(int(done.Add(1)), len(reqs), r.File.Filename)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
+func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
+	indexSHA := strings.ToLower(r.File.Hashes["sha256"])
+	if indexSHA != "" {
+		if err := checkUserHashes(r, "sha256", indexSHA); err != nil {
+			return "", err
+		}
+		if f.Cache.HasWheel(indexSHA) {
+			if err := f.checkCachedOtherHashes(r, indexSHA); err != nil {
+				return "", err
+			}
+			return f.Cache.WheelPath(indexSHA), nil
+		}
+	}
+	tmp, err := f.Cache.tempFile()
+	if err != nil {
+		return "", fmt.Errorf("downloading %s: %w", r.File.Filename, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := f.Source.Download(ctx, r.File, tmp); err != nil {
+		return "", fmt.Errorf("downloading %s (%s): %w", r.Package, r.File.Filename, err)
+	}
+	f.Downloaded.Add(1)
+	sums, err := hashFile(tmp, algorithms(r))
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", r.File.Filename, err)
+	}
+	got := sums["sha256"]
+	if indexSHA != "" && got != indexSHA {
+		return "", &HashMismatchError{Package: r.Package, Filename: r.File.Filename, Want: []string{"sha256:" + indexSHA}, Got: "sha256:" + got}
+	}
+	if err := checkUserHashesAll(r, sums); err != nil {
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", r.File.Filename, err)
+	}
+	dst := f.Cache.WheelPath(got)
+	if err := os.MkdirAll(parent(dst), 0o755); err != nil {
+		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
+	}
+	return dst, nil
+}
+
+func parent(p string) string {
+	i := strings.LastIndexAny(p, `/\`)
+	if i < 0 {
+		return "."
+	}
+	return p[:i]
+}
+
+// algorithms are the hash algorithms needed: sha256 always, plus any the user pinned.
+func algorithms(r Request) []string {
+	algs := []string{"sha256"}
+	for _, h := range r.Hashes {
+		alg, _, _ := strings.Cut(h, ":")
+		if alg != "sha256" && (alg == "sha384" || alg == "sha512") {
+			algs = append(algs, alg)
+		}
+	}
+	return algs
+}
+
+func newHash(alg string) hash.Hash {
+	switch alg {
+	case "sha384":
+		return sha512.New384()
+	case "sha512":
+		return sha512.New()
+	}
+	return sha256.New()
+}
+
+func hashFile(f *os.File, algs []string) (map[string]string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	hs := map[string]hash.Hash{}
+	var ws []io.Writer
+	for _, a := range algs {
+		h := newHash(a)
+		hs[a] = h
+		ws = append(ws, h)
+	}
+	if _, err := io.Copy(io.MultiWriter(ws...), f); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for a, h := range hs {
+		out[a] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
+}
+
+// checkUserHashes fails early when the user pinned hashes of alg and none equals sum.
+// Hashes of other algorithms are checked after download.
+func checkUserHashes(r Request, alg, sum string) error {
+	var want []string
+	for _, h := range r.Hashes {
+		a, v, _ := strings.Cut(h, ":")
+		if a == alg {
+			if strings.EqualFold(v, sum) {
+				return nil
+			}
+			want = append(want, h)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	if hasOtherAlg(r.Hashes, alg) {
+		return nil // another algorithm may match; decided after download
+	}
+	return &HashMismatchError{Package: r.Package, Filename: r.File.Filename, Origin: r.Origin, Want: want, Got: alg + ":" + sum}
+}
+
+func hasOtherAlg(hashes []string, alg string) bool {
+	for _, h := range hashes {
+		if a, _, _ := strings.Cut(h, ":"); a != alg {
+			return true
+		}
+	}
+	return false
+}
+
+func checkUserHashesAll(r Request, sums map[string]string) error {
+	if len(r.Hashes) == 0 {
+		return nil
+	}
+	for _, h := range r.Hashes {
+		a, v, _ := strings.Cut(h, ":")
+		if s, ok := sums[a]; ok && strings.EqualFold(s, v) {
+			return nil
+		}
+	}
+	return &HashMismatchError{Package: r.Package, Filename: r.File.Filename, Origin: r.Origin, Want: r.Hashes, Got: "sha256:" + sums["sha256"]}
+}
+
+func (f *Fetcher) checkCachedOtherHashes(r Request, sha string) error {
+	if len(r.Hashes) == 0 || !hasOtherAlg(r.Hashes, "sha256") {
+		return nil
+	}
+	for _, h := range r.Hashes {
+		if a, v, _ := strings.Cut(h, ":"); a == "sha256" && strings.EqualFold(v, sha) {
+			return nil
+		}
+	}
+	file, err := os.Open(f.Cache.WheelPath(sha))
+	if err != nil {
+		return fmt.Errorf("reading cached %s: %w", r.File.Filename, err)
+	}
+	defer file.Close()
+	sums, err := hashFile(file, algorithms(r))
+	if err != nil {
+		return fmt.Errorf("hashing cached %s: %w", r.File.Filename, err)
+	}
+	return checkUserHashesAll(r, sums)
+}

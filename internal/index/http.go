@@ -1,0 +1,249 @@
+package index
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var errStalled = errors.New("no data received for too long")
+
+// get performs GET u, retrying transient failures, and hands each 2xx response to read. Errors read
+// returns from the body are retried (the body reader marks them); its other errors are final.
+func (c *Client) get(ctx context.Context, u *url.URL, accept string, read func(*http.Response) error) error {
+	attempts := c.attempts
+	if u.Scheme == "file" {
+		attempts = 1 // a local file that failed once will fail again
+	}
+	for attempt := 1; ; attempt++ {
+		err := c.try(ctx, u, accept, read)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var r *retryableError
+		if !errors.As(err, &r) {
+			return err
+		}
+		if attempt >= attempts {
+			if attempt == 1 {
+				return r.err
+			}
+			return fmt.Errorf("%w (after %d attempts)", r.err, attempt)
+		}
+		d := c.delay(attempt)
+		if r.after > 0 {
+			d = min(r.after, c.maxRetryAfter)
+		}
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// delay is exponential backoff with "equal jitter": half fixed, half random, so that parallel clients
+// hitting one failure do not retry in lockstep.
+func (c *Client) delay(attempt int) time.Duration {
+	d := c.backoff << (attempt - 1)
+	if d <= 0 || d > time.Minute { // overflow or absurd
+		d = time.Minute
+	}
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + rand.N(half+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) try(parent context.Context, u *url.URL, accept string, read func(*http.Response) error) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	// One watchdog covers both the wait for headers and every gap between body reads: an overall timeout
+	// would cut large downloads, and http.Client has no idle timeout of its own.
+	watchdog := time.AfterFunc(c.stallTimeout, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("building request for %s: %w", Redact(u.String()), err)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	hc := c.http
+	if u.Scheme == "file" {
+		hc = c.files
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		if context.Cause(ctx) == errStalled {
+			return &retryableError{err: fmt.Errorf("GET %s: %w", Redact(u.String()), errStalled)}
+		}
+		if retryableTransportError(err) {
+			return &retryableError{err: err}
+		}
+		return err
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		resp.Body = &markingReader{
+			r:     resp.Body,
+			ctx:   ctx,
+			reset: func() { watchdog.Reset(c.stallTimeout) },
+		}
+		return read(resp)
+	}
+
+	herr := &HTTPError{URL: Redact(u.String()), StatusCode: resp.StatusCode, Message: shortMessage(resp)}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		if c.creds.lookup(u) == nil {
+			herr.hint = "no credentials configured for " + u.Hostname() + "; put them in the index URL or netrc"
+		} else {
+			herr.hint = "credentials for " + u.Hostname() + " were sent and refused"
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		return &retryableError{err: herr, after: c.retryAfter(resp.Header.Get("Retry-After"))}
+	}
+	return herr
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent or unreadable.
+func (c *Client) retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(c.maxRetryAfter/time.Second) {
+			return c.maxRetryAfter
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(c.now()); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// shortMessage returns the first line of a small text or JSON error body, for HTTPError.Message.
+func shortMessage(resp *http.Response) string {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt != "text/plain" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // lets the connection be reused
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	line = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(line))
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return line
+}
+
+// retryableTransportError says whether a failure of http.Client.Do may go away: resets, refusals and
+// timeouts may; certificate problems, unknown hosts and malformed requests will not.
+func retryableTransportError(err error) bool {
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		dnsErr      *net.DNSError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid):
+		return false
+	case errors.As(err, &dnsErr):
+		return !dnsErr.IsNotFound
+	case errors.Is(err, http.ErrSchemeMismatch):
+		return false
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) && strings.Contains(uerr.Err.Error(), "unsupported protocol scheme") {
+		return false
+	}
+	return true
+}
+
+// markingReader marks body read errors as retryable (a reset or stall mid-body is as transient as one
+// before the headers), and feeds the stall watchdog.
+type markingReader struct {
+	r     io.ReadCloser
+	ctx   context.Context
+	reset func()
+}
+
+func (m *markingReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		m.reset()
+	}
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(m.ctx); cause == errStalled {
+			err = cause
+		}
+		return n, &retryableError{err: fmt.Errorf("reading response: %w", err)}
+	}
+	return n, err
+}
+
+func (m *markingReader) Close() error { return m.r.Close() }
+
+// readCapped reads a whole body of at most max bytes.
+func readCapped(resp *http.Response, u *url.URL, max int64) ([]byte, error) {
+	tooLarge := func() error {
+		return fmt.Errorf("GET %s: response exceeds the limit of %d bytes", Redact(u.String()), max)
+	}
+	if resp.ContentLength > max {
+		return nil, tooLarge()
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, tooLarge()
+	}
+	return b, nil
+}

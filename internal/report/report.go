@@ -1,0 +1,211 @@
+// Package report turns build results into what people and tools read: the JSON report (the contract
+// other tools rely on), Lambda quota checks, and the terminal table.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Lambda's limits (MB = MiB; AWS's own error text says 262144000 bytes for 250 MB).
+const (
+	LimitZippedDirect int64 = 50 << 20    // PublishLayerVersion Content.ZipFile
+	LimitUnzipped     int64 = 262_144_000 // function code + all its layers
+	DefaultWarnRatio        = 0.8         // a quota at or above this share of its limit warns
+)
+
+// Quota states.
+const (
+	StateOK       = "ok"
+	StateWarn     = "warn"
+	StateExceeded = "exceeded"
+)
+
+// Report is report.json.
+type Report struct {
+	Layers []Layer `json:"layers"`
+}
+
+// Layer is one built (or failed) layer for one target.
+type Layer struct {
+	Name          string    `json:"name"`
+	Runtime       string    `json:"runtime"`
+	Architecture  string    `json:"architecture"`
+	Zip           string    `json:"zip,omitempty"`
+	SHA256        string    `json:"sha256,omitempty"`
+	CodeSHA256    string    `json:"code_sha256,omitempty"`
+	ZippedBytes   int64     `json:"zipped_bytes"`
+	UnzippedBytes int64     `json:"unzipped_bytes"`
+	Files         int       `json:"files"`
+	Packages      []Package `json:"packages"`
+	Quotas        []Quota   `json:"quotas"`
+	// Requirements are the requirements files read, in order (for change detection and annotations).
+	Requirements []string   `json:"requirements,omitempty"`
+	Dropped      []Dropped  `json:"dropped,omitempty"`
+	Conflicts    []Conflict `json:"conflicts,omitempty"`
+	Warnings     []string   `json:"warnings,omitempty"`
+	// Error is set when the layer could not be built; the other fields are then mostly empty.
+	Error *Failure `json:"error,omitempty"`
+}
+
+// Package is one installed distribution.
+type Package struct {
+	Name          string   `json:"name"`
+	Version       string   `json:"version"`
+	Wheel         string   `json:"wheel"`
+	ZippedBytes   int64    `json:"zipped_bytes"`
+	UnzippedBytes int64    `json:"unzipped_bytes"`
+	Files         int      `json:"files"`
+	RequiredBy    []string `json:"required_by,omitempty"`
+}
+
+// Quota is one limit checked.
+type Quota struct {
+	Name       string `json:"name"`
+	LimitBytes int64  `json:"limit_bytes"`
+	UsedBytes  int64  `json:"used_bytes"`
+	State      string `json:"state"`
+	// Blocking is false for limits that change how to publish rather than whether it can be:
+	// a zip over 50 MB still publishes, through S3.
+	Blocking bool   `json:"blocking"`
+	Note     string `json:"note,omitempty"`
+}
+
+// Dropped is a wheel file left out of the layer.
+type Dropped struct {
+	Package string `json:"package"`
+	Path    string `json:"path"`
+	Reason  string `json:"reason"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// Conflict is a path written by more than one package.
+type Conflict struct {
+	Path      string   `json:"path"`
+	Packages  []string `json:"packages"`
+	Identical bool     `json:"identical"`
+}
+
+// Failure says why a layer was not built, with the position at fault when there is one.
+type Failure struct {
+	Message string `json:"message"`
+	Package string `json:"package,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// Quotas checks a layer's sizes against Lambda's limits.
+func Quotas(zipped, unzipped int64, warnRatio float64) []Quota {
+	if warnRatio <= 0 {
+		warnRatio = DefaultWarnRatio
+	}
+	z := Quota{Name: "zipped-direct-upload", LimitBytes: LimitZippedDirect, UsedBytes: zipped}
+	z.State = state(zipped, z.LimitBytes, warnRatio)
+	if z.State == StateExceeded {
+		z.Note = "needs S3 upload: over 50 MB zipped, publish through an S3 bucket"
+	}
+	u := Quota{Name: "unzipped", LimitBytes: LimitUnzipped, UsedBytes: unzipped, Blocking: true}
+	u.State = state(unzipped, u.LimitBytes, warnRatio)
+	if u.State == StateExceeded {
+		u.Note = "over Lambda's 250 MB unzipped limit for a function and all its layers"
+	}
+	return []Quota{z, u}
+}
+
+func state(used, limit int64, warnRatio float64) string {
+	switch {
+	case used > limit:
+		return StateExceeded
+	case float64(used) >= warnRatio*float64(limit):
+		return StateWarn
+	}
+	return StateOK
+}
+
+// Exceeded reports whether any layer breaks a blocking quota.
+func (r *Report) Exceeded() bool {
+	for _, l := range r.Layers {
+		for _, q := range l.Quotas {
+			if q.Blocking && q.State == StateExceeded {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Failed reports whether any layer failed to build.
+func (r *Report) Failed() bool {
+	for _, l := range r.Layers {
+		if l.Error != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteFile writes the report as indented JSON, atomically.
+func (r *Report) WriteFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding report: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Table writes the terminal summary: one row per layer, then failures in full.
+func (r *Report) Table(w io.Writer) {
+	fmt.Fprintf(w, "%-16s %-20s %8s %10s %10s %6s  %s\n", "LAYER", "TARGET", "PACKAGES", "ZIPPED", "UNZIPPED", "OF MAX", "STATE")
+	for _, l := range r.Layers {
+		tgt := l.Runtime + " " + l.Architecture
+		if l.Error != nil {
+			fmt.Fprintf(w, "%-16s %-20s %8s %10s %10s %6s  %s\n", l.Name, tgt, "-", "-", "-", "-", "FAILED")
+			continue
+		}
+		st := StateOK
+		for _, q := range l.Quotas {
+			if q.State == StateExceeded || (q.State == StateWarn && st == StateOK) {
+				st = q.State
+				if q.State == StateExceeded && !q.Blocking {
+					st = "needs S3 upload"
+				}
+			}
+		}
+		pct := float64(l.UnzippedBytes) / float64(LimitUnzipped) * 100
+		fmt.Fprintf(w, "%-16s %-20s %8d %10s %10s %5.1f%%  %s\n", l.Name, tgt, len(l.Packages), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), pct, st)
+	}
+	for _, l := range r.Layers {
+		if l.Error != nil {
+			fmt.Fprintf(w, "\n%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
+		}
+	}
+}
+
+// Bytes formats a size with binary units, as Lambda's limits are.
+func Bytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -6,3 +6,5 @@ require (
 	golang.org/x/net v0.62.0
 	golang.org/x/sync v0.25.0
 )
+
+require github.com/klauspost/compress v1.20.4 // indirect

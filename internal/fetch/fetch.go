@@ -63,6 +63,9 @@ type Fetcher struct {
 	Downloaded atomic.Int64
 	// OnProgress, when set, is called after each wheel with done/total counts.
 	OnProgress func(done, total int, name string)
+	// Check, when set, runs on each wheel as soon as it is in the cache (path, its sha256), in the
+	// same bounded worker, so checking one wheel overlaps downloading the next.
+	Check func(ctx context.Context, r Request, path, sha string) error
 }
 
 // Fetch makes every requested wheel present in the cache and returns their paths in request order.
@@ -80,6 +83,12 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) ([]string, error) {
 			p, err := f.one(ctx, r)
 			if err != nil {
 				return err
+			}
+			if f.Check != nil {
+				sha := strings.TrimSuffix(p[strings.LastIndexAny(p, `/\`)+1:], ".whl")
+				if err := f.Check(ctx, r, p, sha); err != nil {
+					return err
+				}
 			}
 			paths[i] = p
 			if f.OnProgress != nil {
@@ -113,13 +122,16 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	if _, err := f.Source.Download(ctx, r.File, tmp); err != nil {
+	hf := newHashingFile(tmp, algorithms(r))
+	if _, err := f.Source.Download(ctx, r.File, hf); err != nil {
 		return "", fmt.Errorf("downloading %s (%s): %w", r.Package, r.File.Filename, err)
 	}
 	f.Downloaded.Add(1)
-	sums, err := hashFile(tmp, algorithms(r))
-	if err != nil {
-		return "", fmt.Errorf("hashing %s: %w", r.File.Filename, err)
+	sums, ok := hf.sums()
+	if !ok {
+		if sums, err = hashFile(tmp, algorithms(r)); err != nil {
+			return "", fmt.Errorf("hashing %s: %w", r.File.Filename, err)
+		}
 	}
 	got := sums["sha256"]
 	if indexSHA != "" && got != indexSHA {
@@ -255,4 +267,61 @@ func (f *Fetcher) checkCachedOtherHashes(r Request, sha string) error {
 		return fmt.Errorf("hashing cached %s: %w", r.File.Filename, err)
 	}
 	return checkUserHashesAll(r, sums)
+}
+
+// hashingFile hashes what is written to a file as it is written, so a download is not read back. A
+// retry seeks back to 0, which restarts the hashes; any other seek makes them unusable.
+type hashingFile struct {
+	file  *os.File // not embedded: its ReadFrom would bypass Write
+	algs  []string
+	hs    map[string]hash.Hash
+	valid bool
+}
+
+func newHashingFile(f *os.File, algs []string) *hashingFile {
+	h := &hashingFile{file: f, algs: algs}
+	h.reset()
+	return h
+}
+
+func (h *hashingFile) reset() {
+	h.hs = map[string]hash.Hash{}
+	for _, a := range h.algs {
+		h.hs[a] = newHash(a)
+	}
+	h.valid = true
+}
+
+func (h *hashingFile) Write(p []byte) (int, error) {
+	n, err := h.file.Write(p)
+	for _, x := range h.hs {
+		x.Write(p[:n])
+	}
+	return n, err
+}
+
+func (h *hashingFile) Seek(off int64, whence int) (int64, error) {
+	pos, err := h.file.Seek(off, whence)
+	switch {
+	case err != nil:
+		h.valid = false
+	case pos == 0:
+		h.reset()
+	case whence != io.SeekCurrent || off != 0:
+		h.valid = false
+	}
+	return pos, err
+}
+
+func (h *hashingFile) Truncate(size int64) error { return h.file.Truncate(size) }
+
+func (h *hashingFile) sums() (map[string]string, bool) {
+	if !h.valid {
+		return nil, false
+	}
+	out := map[string]string{}
+	for a, x := range h.hs {
+		out[a] = hex.EncodeToString(x.Sum(nil))
+	}
+	return out, true
 }

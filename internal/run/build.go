@@ -11,11 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lambda-layers/lambda-layers/internal/fetch"
 	"github.com/lambda-layers/lambda-layers/internal/index"
@@ -174,7 +171,7 @@ func (b *builder) setup() error {
 	if err != nil {
 		return err
 	}
-	b.fetcher = &fetch.Fetcher{Cache: cache, Source: b.client}
+	b.fetcher = &fetch.Fetcher{Cache: cache, Source: b.client, Check: b.verify}
 	if b.env.StderrIsTerminal {
 		b.fetcher.OnProgress = func(done, total int, name string) {
 			fmt.Fprintf(b.env.Stderr, "\r\033[Kfetched %d/%d %s", done, total, name)
@@ -262,66 +259,68 @@ func (b *builder) buildTarget(ctx context.Context, t target.Target) report.Layer
 	if err != nil {
 		return b.failed(t, err)
 	}
-	if err := b.verify(ctx, paths, res.Packages); err != nil {
-		return b.failed(t, err)
-	}
 	if err := b.writeLayer(t, &l, res.Packages, paths); err != nil {
 		return b.failed(t, err)
 	}
 	return l
 }
 
-// verify inflates every wheel not yet verified once, in parallel, and remembers the verdict.
-func (b *builder) verify(ctx context.Context, paths []string, pkgs []*resolve.Package) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, p := range paths {
-		sha := strings.TrimSuffix(filepath.Base(p), ".whl")
-		if b.fetcher.Cache.Verified(sha) {
-			continue
-		}
-		g.Go(func() error {
-			f, a, err := openWheel(p, pkgs[i].File.Filename)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := a.Verify(ctx); err != nil {
-				return fmt.Errorf("%s %s: %w", pkgs[i].Name, pkgs[i].Version, err)
-			}
-			return b.fetcher.Cache.MarkVerified(sha)
-		})
+// verify inflates every entry of a wheel the cache has not seen verified, and remembers the verdict
+// by the wheel's sha256. The fetcher calls it as each wheel arrives.
+func (b *builder) verify(ctx context.Context, r fetch.Request, path, sha string) error {
+	if b.fetcher.Cache.Verified(sha) {
+		return nil
 	}
-	return g.Wait()
+	m, a, err := openWheel(path, r.File.Filename, true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.Package, err)
+	}
+	defer m.Close()
+	if err := a.Verify(ctx); err != nil {
+		return fmt.Errorf("%s: %w", r.Package, err)
+	}
+	return b.fetcher.Cache.MarkVerified(sha)
 }
 
-func openWheel(path, filename string) (*os.File, *wheel.Archive, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+// openWheel opens a cached wheel. Mapped into memory, its many small entries cost no system call
+// each (verification reads them all); read ahead through a small window, memory stays flat however big
+// the layer (writing copies each entry's compressed bytes once).
+func openWheel(path, filename string, mapped bool) (io.Closer, *wheel.Archive, error) {
+	var r interface {
+		io.ReaderAt
+		io.Closer
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+	var size int64
+	if mapped {
+		m, err := fetch.OpenMapped(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+		}
+		r, size = m, m.Size()
+	} else {
+		f, err := fetch.OpenReadAhead(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+		}
+		r, size = f, f.Size()
 	}
-	a, err := wheel.Open(f, st.Size(), filename, wheel.Limits{})
+	a, err := wheel.Open(r, size, filename, wheel.Limits{})
 	if err != nil {
-		f.Close()
+		r.Close()
 		return nil, nil, err
 	}
-	return f, a, nil
+	return r, a, nil
 }
 
 func (b *builder) writeLayer(t target.Target, l *report.Layer, pkgs []*resolve.Package, paths []string) error {
 	inputs := make([]layer.Input, len(pkgs))
 	for i, p := range pkgs {
-		f, a, err := openWheel(paths[i], p.File.Filename)
+		f, a, err := openWheel(paths[i], p.File.Filename, false)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		a.TrustVerified() // verify() checked every path, or the cache says an earlier build did
+		a.TrustVerified() // the fetcher's Check verified it, now or in an earlier build
 		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
 	}
 	zipPath := filepath.Join(b.opts.out, b.opts.name+"-"+t.Key()+".zip")
@@ -330,8 +329,18 @@ func (b *builder) writeLayer(t target.Target, l *report.Layer, pkgs []*resolve.P
 		return fmt.Errorf("writing layer: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// The zip's sha256 is computed on another goroutine, overlapping the copy.
 	h := sha256.New()
-	res, err := layer.Write(io.MultiWriter(tmp, h), inputs, layer.Options{Prefix: t.SitePackages()})
+	pr, pw := io.Pipe()
+	hashed := make(chan struct{})
+	go func() {
+		buf := make([]byte, 256<<10)
+		io.CopyBuffer(h, pr, buf) // hash.Hash never fails; the pipe ends when pw closes
+		close(hashed)
+	}()
+	res, err := layer.Write(io.MultiWriter(pw, tmp), inputs, layer.Options{Prefix: t.SitePackages()})
+	pw.Close()
+	<-hashed
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

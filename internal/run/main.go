@@ -74,6 +74,9 @@ Exit codes: 0 built within quotas, 1 build failed, 2 usage error, 3 built but a 
 // Main runs the program with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, env Env, args []string) int {
 	env.defaults()
+	if len(args) == 0 && env.Getenv("GITHUB_ACTIONS") == "true" {
+		return actionMain(ctx, env)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
 		return ExitUsage
@@ -81,6 +84,12 @@ func Main(ctx context.Context, env Env, args []string) int {
 	switch args[0] {
 	case "build":
 		return build(ctx, env, args[1:])
+	case "lock":
+		return lockCmd(ctx, env, args[1:])
+	case "report":
+		return reportCmd(ctx, env, args[1:])
+	case "publish":
+		return publishCmd(ctx, env, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "lambda-layers", Version)
 		return ExitOK

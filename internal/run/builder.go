@@ -1,0 +1,442 @@
+package run
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/fetch"
+	"github.com/lambda-layers/lambda-layers/internal/index"
+	"github.com/lambda-layers/lambda-layers/internal/layer"
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/requirements"
+	"github.com/lambda-layers/lambda-layers/internal/resolve"
+	"github.com/lambda-layers/lambda-layers/internal/target"
+	"github.com/lambda-layers/lambda-layers/internal/wheel"
+)
+
+// Plan is what to build: the build command makes one from flags; the action and `report --base` make
+// theirs from the config file and from another revision.
+type Plan struct {
+	Layers []LayerPlan
+	// IndexURL overrides the requirements files' -i, PIP_INDEX_URL and PyPI, in that order of precedence.
+	IndexURL       string
+	ExtraIndexURLs []string
+	Pre            bool
+	// Out is the directory for the zips (created if missing).
+	Out string
+	// CacheDir is the wheel cache; "" means lambda-layers in the user cache dir.
+	CacheDir string
+	// ReadFile reads requirements files; nil means os.ReadFile. `report --base` reads through git show.
+	ReadFile func(string) ([]byte, error)
+}
+
+// LayerPlan is one layer: its requirements and the targets to build it for.
+type LayerPlan struct {
+	Name         string
+	Requirements []string
+	Targets      []target.Target
+}
+
+// Build builds every layer for every target. A failure is recorded in that layer's report entry (with
+// the file:line at fault when known) and the others go on; Build itself never fails.
+func Build(ctx context.Context, env Env, p Plan) *report.Report {
+	env.defaults()
+	rep := &report.Report{Layers: []report.Layer{}}
+	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}}
+	setupErr := b.setup()
+	for _, lp := range p.Layers {
+		set, err := requirements.Parse(lp.Requirements, requirements.ParseOptions{Getenv: env.Getenv, ReadFile: p.ReadFile})
+		if err == nil {
+			err = setupErr
+		}
+		var client *index.Client
+		if err == nil {
+			client, err = b.client(set)
+		}
+		for _, t := range lp.Targets {
+			lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client}
+			if client != nil {
+				lb.fetcher = &fetch.Fetcher{Cache: b.cache, Source: client, Check: b.verify, OnProgress: b.progress}
+			}
+			var l report.Layer
+			if err != nil {
+				l = lb.failed(t, err)
+			} else {
+				l = lb.build(ctx, t)
+			}
+			if t.IsDeprecated(env.Now()) {
+				w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", t.Name, t.Deprecated.Format("2006-01-02"))
+				l.Warnings = append(l.Warnings, w)
+				fmt.Fprintln(env.Stderr, "warning:", w)
+			}
+			rep.Layers = append(rep.Layers, l)
+		}
+	}
+	return rep
+}
+
+type builder struct {
+	env      Env
+	plan     Plan
+	cache    *fetch.Cache
+	progress func(done, total int, name string)
+	clients  map[string]*index.Client // by their index URLs, shared by the layers that use the same
+}
+
+func (b *builder) setup() error {
+	if err := os.MkdirAll(b.plan.Out, 0o755); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	dir := b.plan.CacheDir
+	if dir == "" {
+		dir = fetch.DefaultDir(b.env.UserCacheDir)
+	}
+	cache, err := fetch.OpenCache(dir)
+	if err != nil {
+		return err
+	}
+	b.cache = cache
+	if b.env.StderrIsTerminal {
+		b.progress = func(done, total int, name string) {
+			fmt.Fprintf(b.env.Stderr, "\r\033[Kfetched %d/%d %s", done, total, name)
+			if done == total {
+				fmt.Fprint(b.env.Stderr, "\r\033[K")
+			}
+		}
+	}
+	return nil
+}
+
+// client returns the index client for a requirements set's index URLs.
+func (b *builder) client(set *requirements.Set) (*index.Client, error) {
+	urls := b.indexURLs(set)
+	key := strings.Join(urls, "\n")
+	if c := b.clients[key]; c != nil {
+		return c, nil
+	}
+	opts := []index.Option{index.WithUserAgent("lambda-layers/" + Version), index.WithGetenv(b.env.Getenv)}
+	if b.env.HTTPClient != nil {
+		opts = append(opts, index.WithHTTPClient(b.env.HTTPClient))
+	}
+	c, err := index.New(urls, opts...)
+	if err != nil {
+		return nil, err
+	}
+	b.clients[key] = c
+	return c, nil
+}
+
+// indexURLs: the plan's, else the requirements file's -i, else PIP_INDEX_URL, else PyPI; extras from all.
+func (b *builder) indexURLs(set *requirements.Set) []string {
+	env := index.URLsFromEnv(b.env.Getenv)
+	primary := env[0]
+	if set.Options.IndexURL != "" {
+		primary = set.Options.IndexURL
+	}
+	if b.plan.IndexURL != "" {
+		primary = b.plan.IndexURL
+	}
+	urls := []string{primary}
+	urls = append(urls, b.plan.ExtraIndexURLs...)
+	urls = append(urls, set.Options.ExtraIndexURLs...)
+	urls = append(urls, env[1:]...)
+	return dedupe(urls)
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// layerBuild is one layer's requirements on its way to each target.
+type layerBuild struct {
+	*builder
+	name    string
+	files   []string
+	set     *requirements.Set
+	client  *index.Client
+	fetcher *fetch.Fetcher
+}
+
+func (b *layerBuild) base(t target.Target) report.Layer {
+	l := report.Layer{Name: b.name, Runtime: t.Name, Architecture: t.Arch, Packages: []report.Package{}, Quotas: []report.Quota{}}
+	if b.set != nil {
+		l.Requirements = b.set.Files
+	} else {
+		l.Requirements = b.files
+	}
+	return l
+}
+
+func (b *layerBuild) failed(t target.Target, err error) report.Layer {
+	l := b.base(t)
+	l.Error = failureOf(err)
+	return l
+}
+
+// resolverSource joins the index (projects) and the fetcher (metadata through the cache).
+type resolverSource struct {
+	*index.Client
+	f *fetch.Fetcher
+}
+
+func (s resolverSource) Metadata(ctx context.Context, f index.File) ([]byte, error) {
+	return s.f.Metadata(ctx, f)
+}
+
+func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
+	l := b.base(t)
+	reqs := toResolve(b.set.Requirements)
+	res, err := resolve.Resolve(ctx, resolverSource{b.client, b.fetcher}, reqs, resolve.Options{
+		Target: t, Pre: b.plan.Pre || b.set.Options.Pre, Constraints: toResolve(b.set.Constraints),
+	})
+	if err != nil {
+		return b.failed(t, fmt.Errorf("resolving for %s: %w", t, err))
+	}
+	l.Warnings = append(l.Warnings, res.Warnings...)
+	if err := checkHashMode(reqs, res, b.set.Options.RequireHashes); err != nil {
+		return b.failed(t, err)
+	}
+	fr := make([]fetch.Request, len(res.Packages))
+	for i, p := range res.Packages {
+		fr[i] = fetch.Request{Package: p.Name + " " + p.Version.String(), File: p.File, Hashes: p.Hashes, Origin: p.HashOrigin}
+	}
+	paths, err := b.fetcher.Fetch(ctx, fr)
+	if err != nil {
+		return b.failed(t, err)
+	}
+	if err := b.writeLayer(t, &l, res.Packages, paths); err != nil {
+		return b.failed(t, err)
+	}
+	return l
+}
+
+// verify inflates every entry of a wheel the cache has not seen verified, and remembers the verdict
+// by the wheel's sha256. The fetcher calls it as each wheel arrives.
+func (b *builder) verify(ctx context.Context, r fetch.Request, path, sha string) error {
+	if b.cache.Verified(sha) {
+		return nil
+	}
+	m, a, err := openWheel(path, r.File.Filename, true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.Package, err)
+	}
+	defer m.Close()
+	if err := a.Verify(ctx); err != nil {
+		return fmt.Errorf("%s: %w", r.Package, err)
+	}
+	return b.cache.MarkVerified(sha)
+}
+
+// openWheel opens a cached wheel. Mapped into memory, its many small entries cost no system call
+// each (verification reads them all); read ahead through a small window, memory stays flat however big
+// the layer (writing copies each entry's compressed bytes once).
+func openWheel(path, filename string, mapped bool) (io.Closer, *wheel.Archive, error) {
+	var r interface {
+		io.ReaderAt
+		io.Closer
+	}
+	var size int64
+	if mapped {
+		m, err := fetch.OpenMapped(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+		}
+		r, size = m, m.Size()
+	} else {
+		f, err := fetch.OpenReadAhead(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening %s: %w", filename, err)
+		}
+		r, size = f, f.Size()
+	}
+	a, err := wheel.Open(r, size, filename, wheel.Limits{})
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, a, nil
+}
+
+func (b *layerBuild) writeLayer(t target.Target, l *report.Layer, pkgs []*resolve.Package, paths []string) error {
+	inputs := make([]layer.Input, len(pkgs))
+	for i, p := range pkgs {
+		f, a, err := openWheel(paths[i], p.File.Filename, false)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		a.TrustVerified() // the fetcher's Check verified it, now or in an earlier build
+		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
+	}
+	zipPath := filepath.Join(b.plan.Out, b.name+"-"+t.Key()+".zip")
+	tmp, err := os.CreateTemp(b.plan.Out, ".layer-*")
+	if err != nil {
+		return fmt.Errorf("writing layer: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	// The zip's sha256 is computed on another goroutine, overlapping the copy.
+	h := sha256.New()
+	pr, pw := io.Pipe()
+	hashed := make(chan struct{})
+	go func() {
+		buf := make([]byte, 256<<10)
+		io.CopyBuffer(h, pr, buf) // hash.Hash never fails; the pipe ends when pw closes
+		close(hashed)
+	}()
+	res, err := layer.Write(io.MultiWriter(pw, tmp), inputs, layer.Options{Prefix: t.SitePackages()})
+	pw.Close()
+	<-hashed
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing layer %s: %w", zipPath, err)
+	}
+	if err := os.Rename(tmp.Name(), zipPath); err != nil {
+		return fmt.Errorf("writing layer %s: %w", zipPath, err)
+	}
+	sum := h.Sum(nil)
+	l.Zip = zipPath
+	l.SHA256 = hex.EncodeToString(sum)
+	l.CodeSHA256 = base64.StdEncoding.EncodeToString(sum)
+	l.ZippedBytes, l.UnzippedBytes, l.Files = res.ZippedBytes, res.UnzippedBytes, res.Files
+	l.Quotas = report.Quotas(res.ZippedBytes, res.UnzippedBytes, 0)
+	byName := map[string]*resolve.Package{}
+	for _, p := range pkgs {
+		byName[p.Name] = p
+	}
+	for _, ps := range res.Packages {
+		rp := report.Package{Name: ps.Name, Version: ps.Version, Wheel: ps.Wheel, ZippedBytes: ps.ZippedBytes, UnzippedBytes: ps.UnzippedBytes, Files: ps.Files}
+		if p := byName[ps.Name]; p != nil {
+			rp.RequiredBy = p.RequiredBy
+		}
+		l.Packages = append(l.Packages, rp)
+	}
+	for _, d := range res.Dropped {
+		l.Dropped = append(l.Dropped, report.Dropped{Package: d.Package, Path: d.Path, Reason: d.Reason, Bytes: d.Size})
+	}
+	for _, c := range res.Conflicts {
+		l.Conflicts = append(l.Conflicts, report.Conflict{Path: c.Path, Packages: c.Packages, Identical: c.Identical})
+		l.Warnings = append(l.Warnings, fmt.Sprintf("%s is written by %s; kept the copy from %s", c.Path, strings.Join(c.Packages, " and "), c.Packages[0]))
+	}
+	return nil
+}
+
+func toResolve(rs []requirements.Requirement) []resolve.Requirement {
+	out := make([]resolve.Requirement, len(rs))
+	for i, r := range rs {
+		out[i] = resolve.Requirement{Requirement: r.Requirement, Origin: r.File + ":" + strconv.Itoa(r.Line), Hashes: r.Hashes}
+	}
+	return out
+}
+
+// HashModeError lists what hash-checking mode is missing.
+type HashModeError struct {
+	Trigger string   // why the mode is on: "requirements.txt:3 has --hash"
+	Missing []string // one line per package
+}
+
+func (e *HashModeError) Error() string {
+	return fmt.Sprintf("hash-checking mode is on (%s), so every package, dependencies too, must be pinned with == and hashed:\n  %s",
+		e.Trigger, strings.Join(e.Missing, "\n  "))
+}
+
+// checkHashMode applies pip's rule: one --hash anywhere (or --require-hashes) means every package must be
+// pinned and hashed.
+func checkHashMode(reqs []resolve.Requirement, res *resolve.Result, required bool) error {
+	trigger := ""
+	if required {
+		trigger = "--require-hashes is set"
+	}
+	for _, r := range reqs {
+		if trigger != "" {
+			break
+		}
+		if len(r.Hashes) > 0 {
+			trigger = r.Origin + " has --hash"
+			break
+		}
+	}
+	if trigger == "" {
+		return nil
+	}
+	e := &HashModeError{Trigger: trigger}
+	for _, r := range reqs {
+		if _, ok := r.Specifier.Pin(); !ok {
+			e.Missing = append(e.Missing, fmt.Sprintf("%s: %s is not pinned with ==", r.Origin, r.String()))
+		}
+	}
+	for _, p := range res.Packages {
+		if len(p.Hashes) == 0 {
+			line := p.Name + "==" + p.Version.String()
+			if sha := p.File.Hashes["sha256"]; sha != "" {
+				line += " --hash=sha256:" + sha
+			}
+			e.Missing = append(e.Missing, fmt.Sprintf("%s %s (required by %s) has no --hash; add `%s`", p.Name, p.Version, strings.Join(p.RequiredBy, ", "), line))
+		}
+	}
+	if len(e.Missing) == 0 {
+		return nil
+	}
+	return e
+}
+
+// failureOf turns an error into report data, with the file:line and package at fault when known.
+func failureOf(err error) *report.Failure {
+	f := &report.Failure{Message: err.Error()}
+	var reqErr *requirements.Error
+	var noVer *resolve.NoVersionError
+	var conflict *resolve.ConflictError
+	var proj *resolve.ProjectError
+	var hm *HashModeError
+	var hashErr *fetch.HashMismatchError
+	switch {
+	case errors.As(err, &reqErr):
+		f.File, f.Line = reqErr.File, reqErr.Line
+	case errors.As(err, &noVer):
+		f.Package = noVer.Package
+		f.File, f.Line = splitOrigin(noVer.Root)
+	case errors.As(err, &conflict):
+		f.Package = conflict.Package
+		f.File, f.Line = splitOrigin(conflict.Root)
+	case errors.As(err, &proj):
+		f.Package = proj.Package
+		f.File, f.Line = splitOrigin(proj.Root)
+	case errors.As(err, &hm):
+		f.File, f.Line = splitOrigin(strings.TrimSuffix(hm.Trigger, " has --hash"))
+	case errors.As(err, &hashErr):
+		f.Package = hashErr.Package
+		f.File, f.Line = splitOrigin(hashErr.Origin)
+	}
+	return f
+}
+
+// splitOrigin parses "file:line".
+func splitOrigin(o string) (string, int) {
+	i := strings.LastIndexByte(o, ':')
+	if i <= 0 {
+		return "", 0
+	}
+	n, err := strconv.Atoi(o[i+1:])
+	if err != nil {
+		return "", 0
+	}
+	return o[:i], n
+}

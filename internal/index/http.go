@@ -57,6 +57,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, read func(*
 // delay is exponential backoff with "equal jitter": half fixed, half random, so that parallel clients
 // hitting one failure do not retry in lockstep.
 func (c *Client) delay(attempt int) time.Duration {
+	if c.backoff <= 0 {
+		return 0 // WithRetries(n, 0): retry at once (tests)
+	}
 	d := c.backoff << (attempt - 1)
 	if d <= 0 || d > time.Minute { // overflow or absurd
 		d = time.Minute

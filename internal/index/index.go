@@ -96,7 +96,7 @@ func WithGetenv(getenv func(string) string) Option { return func(c *Client) { c.
 
 // WithRetries sets the number of attempts per request (1 = no retry) and the base delay, doubled after
 // every failure with jitter. Default: 4 attempts, 200ms. 5xx, 429 (honouring Retry-After up to 30s),
-// connection errors and timeouts are retried; other 4xx never are.
+// connection errors and timeouts are retried; other 4xx never are. A zero base retries at once.
 func WithRetries(attempts int, base time.Duration) Option {
 	return func(c *Client) { c.attempts, c.backoff = attempts, base }
 }

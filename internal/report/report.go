@@ -1,5 +1,6 @@
 // Package report turns build results into what people and tools read: the JSON report (the contract
-// other tools rely on), Lambda quota checks, and the terminal table.
+// other tools rely on), Lambda quota and budget checks, the comparison with a base revision, the
+// Markdown for a pull request comment and a job summary, and the terminal table.
 package report
 
 import (
@@ -24,9 +25,19 @@ const (
 	StateExceeded = "exceeded"
 )
 
-// Report is report.json.
+// Report is report.json. Fields after Layers are filled by Evaluate and the report command; they are
+// omitted when empty, so a build's report.json keeps its shape.
 type Report struct {
 	Layers []Layer `json:"layers"`
+	// Revision is the git commit the requirements were read at, when they were read from git (the
+	// base of a comparison).
+	Revision string `json:"revision,omitempty"`
+	// Functions are the checks of the policy's functions (Evaluate).
+	Functions []FunctionUsage `json:"functions,omitempty"`
+	// Policy is the policy the quotas were evaluated with (Evaluate).
+	Policy *Policy `json:"policy,omitempty"`
+	// Diff is the comparison with the base revision, when the report command made one.
+	Diff *Diff `json:"diff,omitempty"`
 }
 
 // Layer is one built (or failed) layer for one target.
@@ -72,6 +83,11 @@ type Quota struct {
 	// a zip over 50 MB still publishes, through S3.
 	Blocking bool   `json:"blocking"`
 	Note     string `json:"note,omitempty"`
+	// Unit is set for a limit that is not in bytes ("layers": the 5 layers of a function); Limit and
+	// Used then hold the counts, and LimitBytes and UsedBytes are 0.
+	Unit  string `json:"unit,omitempty"`
+	Limit int64  `json:"limit,omitempty"`
+	Used  int64  `json:"used,omitempty"`
 }
 
 // Dropped is a wheel file left out of the layer.
@@ -125,13 +141,11 @@ func state(used, limit int64, warnRatio float64) string {
 	return StateOK
 }
 
-// Exceeded reports whether any layer breaks a blocking quota.
+// Exceeded reports whether any layer or function breaks a blocking quota (a budget included).
 func (r *Report) Exceeded() bool {
-	for _, l := range r.Layers {
-		for _, q := range l.Quotas {
-			if q.Blocking && q.State == StateExceeded {
-				return true
-			}
+	for _, q := range r.allQuotas() {
+		if q.Blocking && q.State == StateExceeded {
+			return true
 		}
 	}
 	return false
@@ -172,32 +186,7 @@ func (r *Report) WriteFile(path string) error {
 }
 
 // Table writes the terminal summary: one row per layer, then failures in full.
-func (r *Report) Table(w io.Writer) {
-	fmt.Fprintf(w, "%-16s %-20s %8s %10s %10s %6s  %s\n", "LAYER", "TARGET", "PACKAGES", "ZIPPED", "UNZIPPED", "OF MAX", "STATE")
-	for _, l := range r.Layers {
-		tgt := l.Runtime + " " + l.Architecture
-		if l.Error != nil {
-			fmt.Fprintf(w, "%-16s %-20s %8s %10s %10s %6s  %s\n", l.Name, tgt, "-", "-", "-", "-", "FAILED")
-			continue
-		}
-		st := StateOK
-		for _, q := range l.Quotas {
-			if q.State == StateExceeded || (q.State == StateWarn && st == StateOK) {
-				st = q.State
-				if q.State == StateExceeded && !q.Blocking {
-					st = "needs S3 upload"
-				}
-			}
-		}
-		pct := float64(l.UnzippedBytes) / float64(LimitUnzipped) * 100
-		fmt.Fprintf(w, "%-16s %-20s %8d %10s %10s %5.1f%%  %s\n", l.Name, tgt, len(l.Packages), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), pct, st)
-	}
-	for _, l := range r.Layers {
-		if l.Error != nil {
-			fmt.Fprintf(w, "\n%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
-		}
-	}
-}
+func (r *Report) Table(w io.Writer) { r.WriteTable(w, nil) }
 
 // Bytes formats a size with binary units, as Lambda's limits are.
 func Bytes(n int64) string {

@@ -1,0 +1,112 @@
+package report
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	head := &Report{Layers: []Layer{
+		mkLayer("app", "python3.12", "x86_64",
+			pkg("requests", "2.32.3", 0.4),
+			pkg("urllib3", "2.2.3", 0.9, "requests 2.32.3"),
+			pkg("boto3", "1.35.0", 0.4),
+			pkg("botocore", "1.35.0", 80, "boto3 1.35.0"),
+			pkg("jmespath", "1.0.1", 0.1, "botocore 1.35.0", "boto3 1.35.0"),
+			pkg("attrs", "23.1.0", 0.3),
+			pkg("six", "1.16.0", 0.1)),
+		mkLayer("new", "python3.12", "x86_64", pkg("x", "1", 1)),
+		{Name: "bad", Runtime: "python3.12", Architecture: "x86_64", Error: &Failure{Message: "boom"}},
+		mkLayer("basebad", "python3.12", "x86_64", pkg("x", "1", 1)),
+		mkLayer("same", "python3.12", "x86_64", pkg("x", "1", 1)),
+	}}
+	// six: same version, another wheel.
+	head.Layers[0].Packages[6].Wheel = "six-1.16.0-py2.py3-none-any.whl"
+	base := &Report{Revision: "abc", Layers: []Layer{
+		mkLayer("app", "python3.12", "x86_64",
+			pkg("requests", "2.31.0", 0.39),
+			pkg("urllib3", "2.2.3", 0.9, "requests 2.31.0"),
+			pkg("pandas", "2.2.0", 40),
+			pkg("numpy", "2.0.0", 30, "pandas 2.2.0"),
+			pkg("attrs", "24.2.0", 0.3),
+			pkg("six", "1.16.0", 0.1)),
+		mkLayer("gone", "python3.12", "x86_64", pkg("y", "1", 2)),
+		mkLayer("bad", "python3.12", "x86_64", pkg("x", "1", 1)),
+		{Name: "basebad", Runtime: "python3.12", Architecture: "x86_64", Error: &Failure{Message: "old boom"}},
+		mkLayer("same", "python3.12", "x86_64", pkg("x", "1", 1)),
+	}}
+	d := Compare(head, base)
+	if d.BaseSHA != "abc" {
+		t.Errorf("BaseSHA = %q", d.BaseSHA)
+	}
+	status := map[string]string{}
+	for _, l := range d.Layers {
+		status[l.Name] = l.Status
+	}
+	if want := map[string]string{"app": LayerChanged, "new": LayerNew, "bad": LayerFailed, "basebad": LayerBaseFailed,
+		"same": LayerUnchanged, "gone": LayerRemoved}; !reflect.DeepEqual(status, want) {
+		t.Errorf("statuses %v, want %v", status, want)
+	}
+	if g := d.Layer("gone", "python3.12", "x86_64"); g.UnzippedDelta != -2*mb {
+		t.Errorf("a removed layer's delta is minus its size: %d", g.UnzippedDelta)
+	}
+	app := d.Layer("app", "python3.12", "x86_64")
+	kinds := map[string]string{}
+	for _, c := range app.Changes {
+		kinds[c.Name] = c.Kind
+	}
+	if want := map[string]string{"requests": ChangeUpgraded, "boto3": ChangeAdded, "botocore": ChangeAdded, "jmespath": ChangeAdded,
+		"pandas": ChangeRemoved, "numpy": ChangeRemoved, "attrs": ChangeDowngraded, "six": ChangeRebuilt}; !reflect.DeepEqual(kinds, want) {
+		t.Errorf("changes %v, want %v", kinds, want)
+	}
+	if app.Changes[0].Name != "botocore" {
+		t.Errorf("biggest change first: %v", app.Changes[0])
+	}
+	if app.UnzippedDelta != head.Layers[0].UnzippedBytes-base.Layers[0].UnzippedBytes {
+		t.Error("layer delta")
+	}
+	// Causes: boto3 brought botocore and jmespath; numpy went with pandas.
+	causes := map[string][]string{}
+	for _, c := range app.Causes {
+		causes[c.Package] = c.With
+	}
+	if !reflect.DeepEqual(causes["boto3"], []string{"botocore", "jmespath"}) || !reflect.DeepEqual(causes["pandas"], []string{"numpy"}) {
+		t.Errorf("causes %+v", app.Causes)
+	}
+	if _, ok := causes["botocore"]; ok {
+		t.Error("botocore came with boto3: not a cause of its own")
+	}
+	if app.Causes[0].Package != "boto3" || app.Causes[0].UnzippedDelta != pkg("", "", 0.4).pkg().UnzippedBytes+80*mb+pkg("", "", 0.1).pkg().UnzippedBytes {
+		t.Errorf("boto3 with its dependencies is the biggest cause: %+v", app.Causes[0])
+	}
+	if Compare(head, nil) != nil {
+		t.Error("no base, no diff")
+	}
+}
+
+func TestCausesCycle(t *testing.T) {
+	t.Parallel()
+	head := []Package{
+		{Name: "a", Version: "1", UnzippedBytes: 10, RequiredBy: []string{"b 1"}},
+		{Name: "b", Version: "1", UnzippedBytes: 20, RequiredBy: []string{"a 1"}},
+		{Name: "c", Version: "1", UnzippedBytes: 5, RequiredBy: []string{"b 1"}},
+	}
+	changes := packageChanges(head, nil)
+	cs := causes(changes, head, nil)
+	if len(cs) != 1 || cs[0].UnzippedDelta != 35 {
+		t.Errorf("a cycle of added packages is one cause: %+v", cs)
+	}
+}
+
+func TestVersionOrder(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"1.10", "1.9", 1}, {"2.0.0rc1", "2.0.0", -1}, {"1.0.post1", "1.0", 1}, {"1.0", "1.0.0", 0}, {"weird", "weirder", -1}} {
+		if got := compareVersions(c.a, c.b); got != c.want {
+			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

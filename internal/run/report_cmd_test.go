@@ -1,0 +1,186 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
+)
+
+func writeReq(t *testing.T, dir, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, "app", "requirements.txt")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestReportPolicyExitCodes: budgets from flags, the warn threshold and fail-on decide exit 3; the
+// files are written either way.
+func TestReportPolicyExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, reportWheels())
+	dir := t.TempDir()
+	req := writeReq(t, dir, "newlib\ntinyjson==1.2.0\n") // about 35 KB unzipped
+	cache := filepath.Join(dir, "cache")
+	build := []string{"-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "--out", filepath.Join(dir, "dist"), "--cache-dir", cache}
+	for _, c := range []struct {
+		name  string
+		flags []string
+		code  int
+		state string
+	}{
+		{"within", nil, ExitOK, "✅ ok"},
+		{"over budget", []string{"--budget-unzipped", "20KB"}, ExitQuota, "❌ over budget 20.0 KB unzipped"},
+		{"over budget, never", []string{"--budget-unzipped", "20KB", "--fail-on", "never"}, ExitOK, "❌ over budget"},
+		{"near budget", []string{"--budget-unzipped", "40KB"}, ExitOK, "⚠️ 87% of budget 40.0 KB unzipped"},
+		{"near budget, fail on warn", []string{"--budget-unzipped", "40KB", "--fail-on", "warn"}, ExitQuota, "⚠️"},
+		{"warn threshold", []string{"--budget-unzipped", "40KB", "--warn", "95", "--fail-on", "warn"}, ExitOK, "✅ ok"},
+		{"zipped budget", []string{"--budget-zipped", "0.001MB"}, ExitQuota, "❌ over budget 1.0 KB zipped"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			r := runReport(t, nil, out, append(append([]string{}, build...), c.flags...)...)
+			if r.code != c.code {
+				t.Errorf("exit %d, want %d\n%s", r.code, c.code, r)
+			}
+			if !strings.Contains(r.markdown, c.state) {
+				t.Errorf("comment lacks %q:\n%s", c.state, r.markdown)
+			}
+			if len(r.report.Layers) != 1 || r.report.Policy == nil {
+				t.Errorf("report.json must be written with the policy: %+v", r.report)
+			}
+			if c.code == ExitQuota && !strings.Contains(r.markdown, "**This check fails**") {
+				t.Errorf("a failing check must say so:\n%s", r.markdown)
+			}
+		})
+	}
+}
+
+// TestReportFromFile renders an existing report.json without building, with its stored policy, and
+// compares two reports with --base-from.
+func TestReportFromFile(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, reportWheels())
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	head := runReport(t, nil, filepath.Join(dir, "head"), "-r", writeReq(t, filepath.Join(dir, "h"), "newlib\ntinyjson==1.2.0\n"),
+		"--runtime", "python3.12", "--index-url", srv.URL, "--out", filepath.Join(dir, "dist-h"), "--cache-dir", cache,
+		"--budget-unzipped", "20KB", "--name", "app")
+	base := runReport(t, nil, filepath.Join(dir, "base"), "-r", writeReq(t, filepath.Join(dir, "b"), "oldlib\ntinyjson==1.0.0\n"),
+		"--runtime", "python3.12", "--index-url", srv.URL, "--out", filepath.Join(dir, "dist-b"), "--cache-dir", cache, "--name", "app")
+	if head.code != ExitQuota || base.code != ExitOK {
+		t.Fatalf("head %s\nbase %s", head, base)
+	}
+	downloads := srv.Requests("/")
+	r := runReport(t, nil, filepath.Join(dir, "render"), "--from", filepath.Join(dir, "head", "report.json"),
+		"--base-from", filepath.Join(dir, "base", "report.json"))
+	if srv.Requests("/") != downloads {
+		t.Error("--from must not build")
+	}
+	if r.code != ExitQuota {
+		t.Errorf("the stored budget still applies: %s", r)
+	}
+	d := r.report.Diff
+	if d == nil || len(d.Layers) != 1 || len(d.Layers[0].Changes) != 4 {
+		t.Fatalf("diff: %+v", d)
+	}
+	if !strings.Contains(r.markdown, "| ➖ | oldlib |") || !strings.Contains(r.markdown, "❌ over budget 20.0 KB unzipped") {
+		t.Errorf("comment:\n%s", r.markdown)
+	}
+	// Flags override the stored policy.
+	r = runReport(t, nil, filepath.Join(dir, "render2"), "--from", filepath.Join(dir, "head", "report.json"), "--fail-on", "never")
+	if r.code != ExitOK || r.report.Diff != nil {
+		t.Errorf("fail-on never, no base: %s %+v", r, r.report.Diff)
+	}
+	// The comment can go to standard output; the table then goes to standard error.
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{Stdout: &stdout, Stderr: &stderr},
+		[]string{"report", "--from", filepath.Join(dir, "head", "report.json"), "--markdown", "-", "--fail-on", "never"})
+	if code != ExitOK || !strings.HasPrefix(stdout.String(), report.Marker) || !strings.Contains(stderr.String(), "LAYER") {
+		t.Errorf("--markdown -: exit %d\nstdout %q\nstderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestReportShowsFailures: a failed build is exit 1, and the comment says what failed and where.
+func TestReportShowsFailures(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, []wheeltest.Spec{{Name: "numpyish", Version: "2.1.0", Tag: "cp312-cp312-manylinux_2_39_aarch64"}})
+	dir := t.TempDir()
+	req := writeReq(t, dir, "# comment\n\nnumpyish\n")
+	r := runReport(t, nil, dir, "-r", req, "--runtime", "python3.12", "--arch", "arm64", "--index-url", srv.URL,
+		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
+	if r.code != ExitFailed {
+		t.Fatalf("%s", r)
+	}
+	for _, want := range []string{"### 📦 Lambda layers — ❌ failed to build", "💥 build failed", "#### 💥 Failed to build",
+		"requirements.txt:3", "package `numpyish`", "no wheel for python3.12 on arm64"} {
+		if !strings.Contains(r.markdown, want) {
+			t.Errorf("comment lacks %q:\n%s", want, r.markdown)
+		}
+	}
+	if !strings.Contains(r.summary, "numpyish") || !strings.Contains(r.stdout, "FAILED") {
+		t.Errorf("summary/table lack the failure")
+	}
+	// With the repository known, the position is a link to the line.
+	r = runReport(t, map[string]string{"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/svc", "GITHUB_SHA": "0123456789abcdef"},
+		t.TempDir(), "-r", req, "--runtime", "python3.12", "--arch", "arm64", "--index-url", srv.URL,
+		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
+	if !strings.Contains(r.markdown, "https://github.com/acme/svc/blob/0123456789abcdef/") && !strings.Contains(r.markdown, "requirements.txt:3`") {
+		t.Errorf("position:\n%s", r.markdown)
+	}
+}
+
+func TestReportUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report"}, "no requirements file"},
+		{[]string{"report", "-r", "x.txt"}, "no runtime"},
+		{[]string{"report", "-r", "x.txt", "--runtime", "python3.12", "--budget-zipped", "lots"}, "is not a size"},
+		{[]string{"report", "-r", "x.txt", "--runtime", "python3.12", "--warn", "180"}, "percentage"},
+		{[]string{"report", "-r", "x.txt", "--runtime", "python3.12", "--fail-on", "sometimes"}, "exceeded"},
+		{[]string{"report", "--from", "r.json", "-r", "x.txt"}, "not both"},
+		{[]string{"report", "--from", "r.json", "--base", "main"}, "--base-from"},
+		{[]string{"report", "-r", "x.txt", "--base", "main", "--base-from", "b.json"}, "not both"},
+		{[]string{"report", "-r", "x.txt", "--runtime", "python3.12", "extra"}, "unexpected argument"},
+		{[]string{"report", "--top", "0", "--from", "r.json"}, "--top"},
+	} {
+		var stderr bytes.Buffer
+		code := Main(context.Background(), Env{Stderr: &stderr}, c.args)
+		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+	var stderr bytes.Buffer
+	if code := Main(context.Background(), Env{Stderr: &stderr}, []string{"report", "--from", filepath.Join(t.TempDir(), "nope.json")}); code != ExitFailed {
+		t.Errorf("a missing --from file: exit %d", code)
+	}
+	if code := Main(context.Background(), Env{Stderr: &stderr}, []string{"report", "-h"}); code != ExitOK || !strings.Contains(stderr.String(), "--base REF") {
+		t.Errorf("-h: exit %d %q", code, stderr.String())
+	}
+}
+
+// TestReportNotAGitRepository: --base outside a repository still reports the head, and says why
+// there is no comparison.
+func TestReportNotAGitRepository(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, reportWheels())
+	dir := t.TempDir()
+	r := runReport(t, nil, dir, "-r", writeReq(t, dir, "stable\n"), "--runtime", "python3.12", "--index-url", srv.URL,
+		"--base", "main", "--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
+	if r.code != ExitOK || r.report.Diff == nil || !strings.Contains(r.report.Diff.Unavailable, "git repository") ||
+		!strings.Contains(r.markdown, "No comparison with the base") {
+		t.Errorf("%s\n%+v", r, r.report.Diff)
+	}
+}

@@ -66,7 +66,14 @@ Usage:
   lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                       [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
                       [--out DIR] [--cache-dir DIR]
+  lambda-layers lock -r FILE --runtime … [--arch …] -o FILE
+  lambda-layers report -r FILE … --runtime … [--base REF] [--fail-on exceeded|warn|never] [--markdown FILE]
+  lambda-layers report --from dist/report.json [--base-from base/report.json]
+  lambda-layers publish --report dist/report.json [--region R …] [--dry-run]
   lambda-layers version
+
+Each command takes -h for its flags. In a GitHub workflow (GITHUB_ACTIONS=true) with no arguments,
+the binary runs as the lambda-layers action and reads its inputs from INPUT_* variables.
 
 Exit codes: 0 built within quotas, 1 build failed, 2 usage error, 3 built but a quota is exceeded.
 `

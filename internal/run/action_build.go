@@ -1,0 +1,309 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/report"
+)
+
+// buildPlan turns the config into the build engine's plan, with paths made absolute under the
+// workspace (the process's working directory need not be the workspace).
+func (r *actionRun) buildPlan() (Plan, error) {
+	p := Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir()}
+	if u := p.IndexURL; u != "" && !strings.Contains(u, "://") && !filepath.IsAbs(u) {
+		p.IndexURL = filepath.Join(r.root, filepath.FromSlash(u)) // a local index in the repository
+	}
+	for _, l := range r.cfg.Layers {
+		ts, err := l.Targets()
+		if err != nil {
+			return p, fmt.Errorf("layer %s: %w", l.Name, err)
+		}
+		lp := LayerPlan{Name: l.Name, Targets: ts}
+		for _, f := range l.Requirements {
+			lp.Requirements = append(lp.Requirements, filepath.Join(r.root, filepath.FromSlash(f)))
+		}
+		p.Layers = append(p.Layers, lp)
+	}
+	return p, nil
+}
+
+// buildMode builds every layer; withReport also builds the base, compares and comments on the
+// pull request.
+func (r *actionRun) buildMode(ctx context.Context, withReport bool) int {
+	cur, d, baseSHA, code := r.build(ctx, withReport)
+	if cur == nil {
+		return code
+	}
+	if withReport {
+		r.reportOn(ctx, cur, d, baseSHA)
+	} else {
+		r.summarize(cur, nil, "")
+	}
+	return code
+}
+
+// build builds the plan (and, withBase, the base revision to compare with), evaluates the policy,
+// writes report.json and sets the outputs that come from it. The exit code follows the policy.
+func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Report, d *report.Diff, baseSHA string, code int) {
+	plan, err := r.buildPlan()
+	if err != nil {
+		return nil, nil, "", r.fatal(ExitUsage, "planning the build", err)
+	}
+	var base *report.Report
+	unavailable := ""
+	if withBase {
+		if baseSHA = r.baseSHA(ctx); baseSHA == "" {
+			unavailable = "no base revision to compare with"
+		}
+	}
+	if baseSHA != "" {
+		cur, base, err = buildWithBase(ctx, r.env, plan, baseSHA, r.root)
+		if err != nil {
+			r.warnf("building the base %s to compare with: %v", shortRev(baseSHA), err)
+			unavailable = fmt.Sprintf("the base %s could not be read: %v", shortRev(baseSHA), err)
+			base = nil
+		}
+	}
+	if cur == nil {
+		cur = Build(ctx, r.env, plan)
+	}
+	policy := r.cfg.Policy()
+	for _, rep := range []*report.Report{cur, base} {
+		if rep != nil {
+			r.relativize(rep)
+			report.Evaluate(rep, policy)
+		}
+	}
+	if withBase {
+		if d = report.Compare(cur, base); d == nil {
+			d = &report.Diff{Unavailable: unavailable, Layers: []report.LayerDiff{}}
+		}
+		d.BaseSHA = baseSHA
+		if ref := r.opts.baseRef; ref != "" && ref != baseSHA {
+			d.BaseRef = ref
+		} else if pr := r.event.PullRequest; pr != nil {
+			d.BaseRef = pr.Base.Ref
+		}
+		cur.Diff = d
+	}
+	out := r.outDir()
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, nil, "", r.fatal(ExitFailed, "writing the report", err)
+	}
+	if err := cur.WriteFile(filepath.Join(out, "report.json")); err != nil {
+		return nil, nil, "", r.fatal(ExitFailed, "writing the report", err)
+	}
+	if base != nil {
+		if err := base.WriteFile(filepath.Join(out, "base-report.json")); err != nil {
+			r.warnf("writing the base report: %v", err)
+		}
+	}
+	var table bytes.Buffer
+	cur.WriteTable(&table, d)
+	fmt.Fprint(r.env.Stdout, github.SafeLines(table.String()))
+
+	r.outputs["report-json"] = r.rel(filepath.Join(out, "report.json"))
+	r.setJSON("layers", r.layersOutput(cur))
+	r.setJSON("matrix", matrixOf(r.cfg.Layers, nil).value)
+	r.setJSON("changed", r.changedNames(ctx, baseSHA))
+	r.setJSON("published", []string{})
+	r.annotateReport(cur)
+	return cur, d, baseSHA, policyExit(cur, policy)
+}
+
+// baseSHA is the revision to compare with: the base-ref input, else the pull request's base or the
+// push's before. "" when there is none or the clone lacks it (a shallow checkout).
+func (r *actionRun) baseSHA(ctx context.Context) string {
+	ref := r.opts.baseRef
+	if ref == "" {
+		ref = r.event.BaseSHA()
+	}
+	if ref == "" {
+		return ""
+	}
+	for _, cand := range []string{ref, "origin/" + ref} {
+		if r.git.HasCommit(ctx, cand) {
+			out, err := r.git.Run(ctx, "rev-parse", "--verify", "--quiet", cand+"^{commit}")
+			if err == nil {
+				return strings.TrimSpace(out)
+			}
+		}
+	}
+	r.notef("the base %s is not in the clone, so there is nothing to compare with: check out with fetch-depth: 0", shortRev(ref))
+	return ""
+}
+
+func shortRev(s string) string {
+	if len(s) == 40 {
+		return s[:12]
+	}
+	return s
+}
+
+// relativize shows the report's paths relative to the workspace, as a reader of the repository
+// knows them (and as annotations need them).
+func (r *actionRun) relativize(rep *report.Report) {
+	prefix := r.root + string(filepath.Separator)
+	fix := func(s string) string { return strings.ReplaceAll(s, prefix, "") }
+	for i := range rep.Layers {
+		l := &rep.Layers[i]
+		l.Zip = r.rel(l.Zip)
+		for j, f := range l.Requirements {
+			l.Requirements[j] = r.rel(f)
+		}
+		for j, w := range l.Warnings {
+			l.Warnings[j] = fix(w)
+		}
+		if l.Error != nil {
+			l.Error.File = r.rel(l.Error.File)
+			l.Error.Message = fix(l.Error.Message)
+		}
+	}
+}
+
+// layerOutput is one entry of the layers output.
+type layerOutput struct {
+	Name          string `json:"name"`
+	Runtime       string `json:"runtime"`
+	Architecture  string `json:"architecture"`
+	LayerName     string `json:"layer_name"`
+	Zip           string `json:"zip,omitempty"`
+	ZippedBytes   int64  `json:"zipped_bytes"`
+	UnzippedBytes int64  `json:"unzipped_bytes"`
+	CodeSHA256    string `json:"code_sha256,omitempty"`
+	Error         string `json:"error,omitempty"`
+}
+
+func (r *actionRun) layersOutput(rep *report.Report) []layerOutput {
+	out := []layerOutput{}
+	for _, l := range rep.Layers {
+		o := layerOutput{Name: l.Name, Runtime: l.Runtime, Architecture: l.Architecture, Zip: l.Zip,
+			ZippedBytes: l.ZippedBytes, UnzippedBytes: l.UnzippedBytes, CodeSHA256: l.CodeSHA256}
+		if cl := r.cfg.Layer(l.Name); cl != nil {
+			if t, err := parseTarget(l.Runtime, l.Architecture); err == nil {
+				o.LayerName = cl.PublishedName(t)
+			}
+		}
+		if l.Error != nil {
+			o.Error = firstLineOf(l.Error.Message)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func firstLineOf(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// positionRE finds "file:line: message" lines in a failure's message (requirements errors are
+// joined, one a line).
+var positionRE = regexp.MustCompile(`^(\S[^:\n]*):([0-9]+): (.+)$`)
+
+// annotateReport turns failures, quotas over their limits and warnings into annotations on the
+// requirements lines (or config lines) at fault.
+func (r *actionRun) annotateReport(rep *report.Report) {
+	for _, l := range rep.Layers {
+		where := l.Name + " (" + l.Runtime + " " + l.Architecture + ")"
+		file := ""
+		if len(l.Requirements) > 0 {
+			file = l.Requirements[0]
+		}
+		if l.Error != nil {
+			found := false
+			for _, line := range strings.Split(l.Error.Message, "\n") {
+				m := positionRE.FindStringSubmatch(strings.TrimSpace(line))
+				if m == nil || !slices.Contains(l.Requirements, m[1]) {
+					continue
+				}
+				n, _ := strconv.Atoi(m[2])
+				r.annotations = append(r.annotations, github.Annotation{Level: "error", File: m[1], Line: n, Title: where + ": build failed", Message: m[3]})
+				found = true
+			}
+			if !found {
+				a := github.Annotation{Level: "error", File: file, Title: where + ": build failed", Message: l.Error.Message}
+				if l.Error.File != "" {
+					a.File, a.Line = l.Error.File, l.Error.Line
+				}
+				r.annotations = append(r.annotations, a)
+			}
+			continue
+		}
+		qfile, qline := file, 0
+		if cl := r.cfg.Layer(l.Name); cl != nil && r.cfg.File != "" {
+			qfile, qline = r.cfg.File, cl.Line
+		}
+		for _, q := range l.Quotas {
+			level := ""
+			switch {
+			case q.State == report.StateExceeded && q.Blocking:
+				level = "error"
+			case q.State == report.StateExceeded, q.State == report.StateWarn:
+				level = "warning"
+			default:
+				continue
+			}
+			msg := fmt.Sprintf("%s: %s of %s", q.Name, report.Bytes(q.UsedBytes), report.Bytes(q.LimitBytes))
+			if q.Unit != "" {
+				msg = fmt.Sprintf("%s: %d of %d %s", q.Name, q.Used, q.Limit, q.Unit)
+			}
+			if q.Note != "" {
+				msg += " — " + q.Note
+			}
+			r.annotations = append(r.annotations, github.Annotation{Level: level, File: qfile, Line: qline, Title: where, Message: msg})
+		}
+		for _, w := range l.Warnings {
+			r.annotations = append(r.annotations, github.Annotation{Level: "warning", File: file, Title: where, Message: w})
+		}
+	}
+	for _, f := range rep.Functions {
+		for _, q := range f.Quotas {
+			if q.State == report.StateExceeded {
+				r.annotations = append(r.annotations, github.Annotation{Level: "error", File: r.cfg.File, Title: "function " + f.Name, Message: q.Note})
+			}
+		}
+	}
+}
+
+// publishMode builds and publishes.
+func (r *actionRun) publishMode(ctx context.Context) int {
+	cur, _, _, code := r.build(ctx, false)
+	if cur == nil {
+		return code
+	}
+	if code != ExitOK {
+		r.summarize(cur, nil, "")
+		fmt.Fprintf(&r.summary, "\nNothing was published: the build did not pass.\n")
+		return code
+	}
+	published, md, err := publishLayers(ctx, r, cur)
+	r.summarize(cur, nil, "")
+	if md != "" {
+		fmt.Fprintf(&r.summary, "\n%s\n", md)
+	}
+	r.setJSON("published", published)
+	if err != nil {
+		return r.fatal(ExitFailed, "publishing", err)
+	}
+	return ExitOK
+}
+
+// writeJSONFile writes v as indented JSON.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

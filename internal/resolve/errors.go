@@ -7,83 +7,126 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
-// Rejection is a version that matched the requirements but cannot be installed, and why.
+// Rejection is a version that the requirements allow but that cannot be installed, and why.
 type Rejection struct {
 	Version, Reason string
 }
 
-// NoVersionError says no version of a package can be installed on the target.
+// Demand is one requirement in an explanation, with the chain of requirements that led to it.
+type Demand struct {
+	Requirement string // "c==2.0"
+	// Origin is the user's requirement at the start of the chain: "requirements.txt:2".
+	Origin string
+	// Chain is the user's requirement as written, then each package between it and Requirement:
+	// ["b>=1", "b 1.0"]. Empty when Requirement is the user's own.
+	Chain []string
+}
+
+// String renders "requirements.txt:2: b>=1 → b 1.0 requires c==2.0", or "requirements.txt:3: c>=3".
+func (d Demand) String() string {
+	o := d.Origin
+	if o == "" {
+		o = "?"
+	}
+	if len(d.Chain) == 0 {
+		return o + ": " + d.Requirement
+	}
+	return o + ": " + strings.Join(d.Chain, " → ") + " requires " + d.Requirement
+}
+
+// NoVersionError says no version of a package can be installed on the target: none exists that the
+// requirements allow, or every one that does lacks a wheel the target loads (or is yanked, or needs
+// another Python).
 type NoVersionError struct {
-	Package      string
-	Target       target.Target
-	Requirements []Requirement
-	Rejected     []Rejection
-	Other        []string // index files that were not usable at all
-	Root         string   // the user's requirement this comes from ("requirements.txt:2")
-	Path         []string // packages between Root and Package
+	Package  string
+	Target   target.Target
+	Demands  []Demand
+	Rejected []Rejection // the versions the requirements allow, newest first, and why each fails
+	// Versions are what the index has that the target could load, newest first, when the
+	// requirements allow none of them.
+	Versions []string
+	NotFound string // the index's answer when it lists no such project
+	Other    []string
+	Hint     string
+	Also     []string // other conflicts found on the way, one line each
+	Root     string   // the user's requirement this comes from ("requirements.txt:2")
+	Path     []string // packages between Root and Package
 }
 
 func (e *NoVersionError) Error() string {
 	var b strings.Builder
-	if len(e.Rejected) == 0 {
-		fmt.Fprintf(&b, "%s: no version of %s matches %s", where(e.Root, e.Path), e.Package, joinReqs(e.Requirements))
-		return b.String()
-	}
-	if len(e.Rejected) == 1 {
-		fmt.Fprintf(&b, "%s: %s %s: %s", where(e.Root, e.Path), e.Package, e.Rejected[0].Version, e.Rejected[0].Reason)
-	} else {
-		fmt.Fprintf(&b, "%s: no version of %s can be installed on %s (wanted by %s):", where(e.Root, e.Path), e.Package, e.Target, joinReqs(e.Requirements))
-		for i, r := range e.Rejected {
-			if i == 5 {
-				fmt.Fprintf(&b, "\n  … and %d older versions", len(e.Rejected)-5)
-				break
-			}
-			fmt.Fprintf(&b, "\n  %s %s: %s", e.Package, r.Version, r.Reason)
+	w := where(e.Root, e.Path)
+	switch {
+	case e.NotFound != "":
+		fmt.Fprintf(&b, "%s: %s: %s; check the name, or add the index that has it with --extra-index-url", w, e.Package, e.NotFound)
+	case len(e.Rejected) == 0 && len(e.Versions) == 0:
+		fmt.Fprintf(&b, "%s: no version of %s matches %s, and the index lists none that %s loads", w, e.Package, demandsText(e.Demands), e.Target)
+	case len(e.Rejected) == 0:
+		fmt.Fprintf(&b, "%s: no version of %s matches %s (the index has %s for %s)", w, e.Package, demandsText(e.Demands), versionList(e.Versions), e.Target)
+	default:
+		fmt.Fprintf(&b, "%s: no version of %s can be installed on %s:", w, e.Package, e.Target)
+		writeRejected(&b, e.Package, e.Rejected)
+		if mentionsNoWheel(e.Rejected) {
+			fmt.Fprintf(&b, "\n  %s loads %s", e.Target, e.Target.Summary())
 		}
 	}
-	if hint := e.hint(); hint != "" {
-		b.WriteString("\n  hint: " + hint)
+	if len(e.Demands) > 1 {
+		b.WriteString("\n  wanted by:")
+		for _, d := range e.Demands {
+			b.WriteString("\n    " + d.String())
+		}
 	}
+	writeTail(&b, e.Hint, e.Also)
 	return b.String()
 }
 
-func (e *NoVersionError) hint() string {
-	for _, r := range e.Rejected {
-		if strings.Contains(r.Reason, "no wheel for") && e.Target.GlibcMinor < 34 && strings.Contains(r.Reason, "manylinux_2_") {
-			return "a newer runtime (python3.12+, glibc 2.34) may load these wheels, or pin an older version that ships manylinux2014 wheels"
-		}
-		if strings.HasPrefix(r.Reason, "only an sdist") {
-			return "pin a version that publishes wheels, or build a wheel yourself and serve it from an extra index"
-		}
-	}
-	return ""
-}
-
-// ConflictError says two requirements on one package cannot both hold.
+// ConflictError says the requirements on a package cannot all hold at once: each allows some version,
+// no version satisfies them all.
 type ConflictError struct {
-	Package      string
-	Chosen       string
-	Requirements []Requirement
-	Root         string
-	Path         []string
+	Package  string
+	Target   target.Target
+	Demands  []Demand
+	Versions []string // the versions the target loads, newest first
+	// Rejected are versions that would satisfy every requirement but cannot be installed.
+	Rejected []Rejection
+	Hint     string
+	Also     []string
+	Root     string // the first demand's origin
+	Path     []string
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s: conflicting requirements on %s: %s (chose %s before the last one was seen)",
-		where(e.Root, e.Path), e.Package, joinReqs(e.Requirements), e.Chosen)
+	var b strings.Builder
+	fmt.Fprintf(&b, "conflicting requirements on %s for %s:", e.Package, e.Target)
+	for _, d := range e.Demands {
+		b.WriteString("\n  " + d.String())
+	}
+	if len(e.Rejected) > 0 {
+		fmt.Fprintf(&b, "\n  every version of %s that satisfies all of them fails on %s:", e.Package, e.Target)
+		writeRejected(&b, e.Package, e.Rejected)
+	} else if len(e.Versions) > 0 {
+		fmt.Fprintf(&b, "\n  no version of %s satisfies all of them (the index has %s for %s)", e.Package, versionList(e.Versions), e.Target)
+	} else {
+		fmt.Fprintf(&b, "\n  no version of %s satisfies all of them", e.Package)
+	}
+	writeTail(&b, e.Hint, e.Also)
+	return b.String()
 }
 
 // ProjectError says the index could not answer for a package.
 type ProjectError struct {
 	Package      string
-	Requirements []Requirement
+	Requirements []string
 	Err          error
 	Root         string
 	Path         []string
 }
 
 func (e *ProjectError) Error() string {
-	return fmt.Sprintf("%s: %s (wanted by %s): %v", where(e.Root, e.Path), e.Package, joinReqs(e.Requirements), e.Err)
+	if len(e.Requirements) == 0 {
+		return fmt.Sprintf("%s: %s: %v", where(e.Root, e.Path), e.Package, e.Err)
+	}
+	return fmt.Sprintf("%s: %s (wanted as %s): %v", where(e.Root, e.Path), e.Package, strings.Join(e.Requirements, ", "), e.Err)
 }
 
 func (e *ProjectError) Unwrap() error { return e.Err }
@@ -97,4 +140,57 @@ func where(root string, path []string) string {
 		return root
 	}
 	return root + " (via " + strings.Join(path, " → ") + ")"
+}
+
+func writeRejected(b *strings.Builder, pkg string, rs []Rejection) {
+	const shown = 6
+	for i, r := range rs {
+		if i == shown {
+			fmt.Fprintf(b, "\n  … and %d older versions", len(rs)-shown)
+			break
+		}
+		fmt.Fprintf(b, "\n  %s %s: %s", pkg, r.Version, r.Reason)
+	}
+}
+
+func writeTail(b *strings.Builder, hint string, also []string) {
+	if hint != "" {
+		b.WriteString("\n  hint: " + hint)
+	}
+	for _, a := range also {
+		b.WriteString("\n  also: " + a)
+	}
+}
+
+func mentionsNoWheel(rs []Rejection) bool {
+	for _, r := range rs {
+		if strings.HasPrefix(r.Reason, "no wheel for") {
+			return true
+		}
+	}
+	return false
+}
+
+func demandsText(ds []Demand) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.Requirement
+	}
+	return strings.Join(uniq(parts), " and ")
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for _, v := range s {
+		out = appendUnique(out, v)
+	}
+	return out
+}
+
+func versionList(vs []string) string {
+	const shown = 6
+	if len(vs) > shown {
+		return strings.Join(vs[:shown], ", ") + fmt.Sprintf(" and %d older", len(vs)-shown)
+	}
+	return strings.Join(vs, ", ")
 }

@@ -1,6 +1,5 @@
-// Package resolve chooses one wheel per package for a Lambda target: the newest version that every
-// requirement allows and that has a wheel the target loads. This is the first cut (no backtracking: a
-// conflict is reported, not searched around); the Source interface is what a backtracking resolver needs too.
+// Package resolve chooses one wheel per package for a Lambda target the way pip would if it ran there:
+// a backtracking resolver after resolvelib with pip's preferences, whose failures explain themselves.
 package resolve
 
 import (
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/pep440"
 	"github.com/lambda-layers/lambda-layers/internal/pep508"
@@ -20,7 +17,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/wheel"
 )
 
-// Source answers the two questions a resolver asks of the outside world.
+// Source answers the two questions a resolver asks of the outside world. Both are called concurrently.
 type Source interface {
 	Project(ctx context.Context, name string) (index.Project, error)
 	// Metadata returns the core metadata of the wheel f (PEP 658, or read from the wheel itself).
@@ -32,40 +29,48 @@ type Requirement struct {
 	pep508.Requirement
 	// Origin is where the requirement comes from: "requirements.txt:3", or "boto3 1.35.0" for a dependency.
 	Origin string
-	// Hashes are the user's --hash values for this requirement.
+	// Hashes are the user's --hash values for this requirement ("sha256:<hex>").
 	Hashes []string
-	// Parent is the package whose metadata asked for this requirement; "" for the user's own.
-	Parent string
 }
 
-// Options steer a resolution.
+// Options steer a resolution. The zero value resolves for no target; Target is required.
 type Options struct {
 	Target target.Target
-	// Pre allows pre-releases everywhere (pip's --pre).
+	// Pre allows pre-releases everywhere (pip's --pre). Default: only when a specifier names one or
+	// nothing else matches.
 	Pre bool
 	// Constraints restrict versions (pip's -c) but never add packages.
 	Constraints []Requirement
-	// Concurrency bounds parallel metadata fetches; 0 means 8.
+	// Concurrency bounds parallel index and metadata requests; 0 means 8.
 	Concurrency int
+	// MaxRounds bounds the search; 0 means 200,000 (pip's limit).
+	MaxRounds int
 }
 
 // Package is one resolved package.
 type Package struct {
 	Name    string // normalized
 	Version pep440.Version
-	File    index.File
+	File    index.File // the wheel to install: the target's best
 	Wheel   wheel.Filename
-	Extras  []string
-	// RequiredBy lists the origins of the requirements that selected it.
+	// Files are every wheel of this version the target loads, best first (File is the first that
+	// matches the user's hashes); a lock file lists all their hashes.
+	Files []index.File
+	// URL is the wheel's URL when the user gave one ("name @ https://…", a local .whl), not an index.
+	URL    string
+	Extras []string // normalized, sorted
+	// RequiredBy lists the origins of the requirements that selected it: "requirements.txt:3" for the
+	// user's, "boto3 1.35.0" for a dependency's.
 	RequiredBy []string
-	Hashes     []string
+	// Via says the same as data: the packages (normalized names, sorted) and the user's requirements
+	// (origins, in file order) that require it.
+	Via    []string
+	ViaReq []string
+	Hashes []string // the user's --hash values that apply (empty when none)
 	// HashOrigin is the origin of the requirement that carried Hashes.
 	HashOrigin string
-
-	via      Requirement // the requirement that first selected it
-	meta     *wheel.Metadata
-	baseDone bool
-	pending  []string // extras asked for but not yet expanded
+	// Metadata is the wheel's core metadata, when the resolution read it (nil for Pinned).
+	Metadata *wheel.Metadata
 }
 
 // Result is a resolution.
@@ -74,42 +79,115 @@ type Result struct {
 	Warnings []string
 }
 
+// Resolve resolves reqs for opts.Target. A resolution that cannot succeed is a *ConflictError or a
+// *NoVersionError; an index that fails is a *ProjectError; anything else is a failure to read metadata.
+func Resolve(ctx context.Context, src Source, reqs []Requirement, opts Options) (*Result, error) {
+	r, err := newResolver(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer r.prefetching.Wait() // no goroutine outlives the call
+	defer cancel()
+	r.ctx = ctx
+	roots, err := r.rootRequirements(reqs)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.resolve(ctx, roots)
+	if err != nil {
+		return nil, err
+	}
+	return r.result(st), nil
+}
+
 type resolver struct {
 	src  Source
 	opts Options
 	env  pep508.Env
+	py   pep440.Version
+	ctx  context.Context // for prefetches
 
 	mu       sync.Mutex
-	projects map[string]*projectCache
-	specs    map[string][]Requirement
-	chosen   map[string]*Package
-	urls     map[string]candidate // direct wheel URLs from the user's requirements
-	warnings []string
+	projects map[string]*project
+	metas    map[string]*metaEntry // by file URL
+	urls     map[string]*release   // direct wheel URLs, by URL
+
+	cands       map[string]*candidate // canonical candidates: identity is what resolvelib compares
+	constraints map[string][]constraint
+	userOrder   map[string]int
+	depths      map[string]float64
+	warned      map[string]bool
+	warnings    []string
+
+	history []conflictRecord // recent dead ends, oldest first
+
+	sem         chan struct{}
+	prefetching sync.WaitGroup
+	prefetched  map[string]bool
 }
 
-type projectCache struct {
-	once  sync.Once
-	cands []candidate
-	other []string // reasons for files that are not candidates
-	err   error
+type constraint struct {
+	spec   pep440.Specifiers
+	hashes []string
+	url    *candidate
+	origin string
 }
 
-// Resolve resolves reqs for opts.Target.
-func Resolve(ctx context.Context, src Source, reqs []Requirement, opts Options) (*Result, error) {
+type metaEntry struct {
+	once sync.Once
+	md   *wheel.Metadata
+	err  error
+}
+
+func newResolver(src Source, opts Options) (*resolver, error) {
+	if opts.Target.Name == "" {
+		return nil, fmt.Errorf("resolving: no target")
+	}
+	n := opts.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	if opts.MaxRounds <= 0 {
+		opts.MaxRounds = 200_000
+	}
 	r := &resolver{
-		src: src, opts: opts, env: pep508.Env(opts.Target.Env()),
-		projects: map[string]*projectCache{}, specs: map[string][]Requirement{}, chosen: map[string]*Package{},
-		urls: map[string]candidate{},
+		src: src, opts: opts, env: pep508.Env(opts.Target.Env()), py: pep440.MustParse(opts.Target.PythonFullVersion()),
+		ctx:      context.Background(),
+		projects: map[string]*project{}, metas: map[string]*metaEntry{}, urls: map[string]*release{},
+		cands: map[string]*candidate{}, constraints: map[string][]constraint{}, userOrder: map[string]int{},
+		depths: map[string]float64{}, warned: map[string]bool{}, sem: make(chan struct{}, n), prefetched: map[string]bool{},
 	}
 	for _, c := range opts.Constraints {
-		if ok, err := c.Marker.EvaluateExtras(r.env, nil); err != nil {
+		ok, err := c.Marker.EvaluateExtras(r.env, nil)
+		if err != nil {
 			return nil, fmt.Errorf("%s: evaluating marker of %q: %w", c.Origin, c.String(), err)
-		} else if ok {
-			r.specs[c.Key()] = append(r.specs[c.Key()], c)
 		}
+		if !ok {
+			continue
+		}
+		k := c.Key()
+		con := constraint{spec: c.Specifier, hashes: c.Hashes, origin: c.Origin}
+		if c.URL != "" {
+			rel, err := r.urlRelease(c)
+			if err != nil {
+				return nil, err
+			}
+			if len(rel.files) > 0 {
+				con.url = r.candidate(k, k, nil, rel, rel.files[0])
+			}
+		}
+		r.constraints[k] = append(r.constraints[k], con)
 	}
-	var queue []Requirement
-	for _, q := range reqs {
+	return r, nil
+}
+
+// rootRequirements turns the user's requirements into the resolver's, dropping those whose marker is
+// false for the target.
+func (r *resolver) rootRequirements(reqs []Requirement) ([]*requirement, error) {
+	var out []*requirement
+	for i := range reqs {
+		q := &reqs[i]
 		ok, err := q.Marker.EvaluateExtras(r.env, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: evaluating marker of %q: %w", q.Origin, q.String(), err)
@@ -117,346 +195,213 @@ func Resolve(ctx context.Context, src Source, reqs []Requirement, opts Options) 
 		if !ok {
 			continue
 		}
-		queue = append(queue, q)
-		if q.URL != "" {
-			if err := r.addURL(q); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for len(queue) > 0 {
-		r.prefetch(ctx, queue)
-		var fresh []*Package
-		for _, q := range queue {
-			p, isNew, err := r.add(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			if isNew {
-				fresh = append(fresh, p)
-			}
-		}
-		if err := r.loadMetadata(ctx, fresh); err != nil {
+		rq, err := r.newRequirement(q.Requirement, q.Origin)
+		if err != nil {
 			return nil, err
 		}
-		queue = nil
-		names := make([]string, 0, len(r.chosen))
-		for n := range r.chosen {
-			names = append(names, n)
+		rq.user = q
+		rq.hashes = q.Hashes
+		if _, seen := r.userOrder[rq.id]; !seen {
+			r.userOrder[rq.id] = i
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			deps, err := r.expand(r.chosen[n])
-			if err != nil {
-				return nil, err
-			}
-			queue = append(queue, deps...)
-		}
+		out = append(out, rq)
+		r.prefetch(rq)
 	}
-	res := &Result{Warnings: r.warnings}
-	for _, p := range r.chosen {
-		res.Packages = append(res.Packages, p)
-	}
-	sort.Slice(res.Packages, func(i, j int) bool { return res.Packages[i].Name < res.Packages[j].Name })
-	return res, nil
-}
-
-// prefetch asks for every project page of the next wave at once; Source implementations cache them.
-func (r *resolver) prefetch(ctx context.Context, queue []Requirement) {
-	for _, q := range queue {
-		go r.project(ctx, q.Key())
-	}
-}
-
-// add records a requirement and chooses a version for a package seen for the first time.
-func (r *resolver) add(ctx context.Context, q Requirement) (*Package, bool, error) {
-	key := q.Key()
-	r.specs[key] = append(r.specs[key], q)
-	if p := r.chosen[key]; p != nil {
-		if !r.allows(key, p.Version) {
-			return nil, false, r.conflict(key, p)
-		}
-		r.addMeta(p, q)
-		return p, false, nil
-	}
-	c, err := r.choose(ctx, key, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	p := &Package{Name: key, Version: c.version, File: c.file, Wheel: c.wheel, via: q}
-	r.addMeta(p, q)
-	r.chosen[key] = p
-	return p, true, nil
-}
-
-func (r *resolver) addMeta(p *Package, q Requirement) {
-	p.RequiredBy = appendUnique(p.RequiredBy, q.Origin)
-	if len(q.Hashes) > 0 && len(p.Hashes) == 0 {
-		p.Hashes, p.HashOrigin = q.Hashes, q.Origin
-	}
-	for _, e := range q.Extras {
-		e = pep508.NormalizeName(e)
-		if !slices.Contains(p.Extras, e) {
-			p.Extras = append(p.Extras, e)
-			p.pending = append(p.pending, e)
-		}
-	}
-}
-
-func appendUnique(s []string, v string) []string {
-	if slices.Contains(s, v) {
-		return s
-	}
-	return append(s, v)
-}
-
-// allows reports whether every recorded requirement of key accepts v.
-func (r *resolver) allows(key string, v pep440.Version) bool {
-	for _, q := range r.specs[key] {
-		if !q.Specifier.Allows(v) {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *resolver) prereleasesAllowed(key string) bool {
-	if r.opts.Pre {
-		return true
-	}
-	for _, q := range r.specs[key] {
-		if q.Specifier.Prereleases() {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *resolver) pinned(key string) bool {
-	for _, q := range r.specs[key] {
-		if _, ok := q.Specifier.Pin(); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// choose picks the newest acceptable candidate not in skip.
-func (r *resolver) choose(ctx context.Context, key string, skip map[string]string) (candidate, error) {
-	if c, ok := r.urls[key]; ok {
-		if !r.allows(key, c.version) || skip[c.version.String()] != "" {
-			reason := "the wheel given by URL (" + c.file.Filename + ") is this version"
-			if why := skip[c.version.String()]; why != "" {
-				reason = why
-			}
-			root, path := r.trace(r.specs[key])
-			return candidate{}, &NoVersionError{Package: key, Target: r.opts.Target, Requirements: slices.Clone(r.specs[key]),
-				Rejected: []Rejection{{Version: c.version.String(), Reason: reason}}, Root: root, Path: path}
-		}
-		return c, nil
-	}
-	pc := r.project(ctx, key)
-	if pc.err != nil {
-		return candidate{}, r.wrapProjectErr(key, pc.err)
-	}
-	var ok []candidate
-	var rejected []Rejection
-	pinned := r.pinned(key)
-	for _, c := range pc.cands {
-		if !r.allows(key, c.version) {
-			continue
-		}
-		if why, bad := skip[c.version.String()]; bad {
-			rejected = append(rejected, Rejection{Version: c.version.String(), Reason: why})
-			continue
-		}
-		if c.file.Filename == "" {
-			rejected = append(rejected, Rejection{Version: c.version.String(), Reason: c.reason})
-			continue
-		}
-		if c.yanked && !pinned {
-			rejected = append(rejected, Rejection{Version: c.version.String(), Reason: "yanked" + suffix(c.file.YankedReason)})
-			continue
-		}
-		ok = append(ok, c)
-	}
-	if !r.prereleasesAllowed(key) {
-		var finals []candidate
-		for _, c := range ok {
-			if !c.version.IsPrerelease() {
-				finals = append(finals, c)
-			}
-		}
-		if len(finals) > 0 {
-			ok = finals
-		}
-	}
-	if len(ok) == 0 {
-		root, path := r.trace(r.specs[key])
-		return candidate{}, &NoVersionError{Package: key, Target: r.opts.Target, Requirements: slices.Clone(r.specs[key]), Rejected: rejected, Other: pc.other, Root: root, Path: path}
-	}
-	return ok[0], nil
-}
-
-func suffix(reason string) string {
-	if reason == "" {
-		return ""
-	}
-	return " (" + reason + ")"
-}
-
-func (r *resolver) wrapProjectErr(key string, err error) error {
-	root, path := r.trace(r.specs[key])
-	return &ProjectError{Package: key, Requirements: slices.Clone(r.specs[key]), Err: err, Root: root, Path: path}
-}
-
-// loadMetadata fetches metadata for new choices in parallel, moving to an older version when a
-// wheel's own Requires-Python excludes the target (indexes do not always say it).
-func (r *resolver) loadMetadata(ctx context.Context, ps []*Package) error {
-	g, gctx := errgroup.WithContext(ctx)
-	n := r.opts.Concurrency
-	if n <= 0 {
-		n = 8
-	}
-	g.SetLimit(n)
-	for _, p := range ps {
-		g.Go(func() error {
-			md, err := r.metadata(gctx, p)
-			if err != nil {
-				return err
-			}
-			p.meta = md
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	for _, p := range ps {
-		skip := map[string]string{}
-		for !r.requiresPythonOK(p.meta) {
-			skip[p.Version.String()] = "requires Python " + p.meta.RequiresPython + " (METADATA)"
-			c, err := r.choose(ctx, p.Name, skip)
-			if err != nil {
-				return err
-			}
-			p.Version, p.File, p.Wheel = c.version, c.file, c.wheel
-			if p.meta, err = r.metadata(ctx, p); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (r *resolver) metadata(ctx context.Context, p *Package) (*wheel.Metadata, error) {
-	b, err := r.src.Metadata(ctx, p.File)
-	if err != nil {
-		return nil, fmt.Errorf("reading metadata of %s %s: %w", p.Name, p.Version, err)
-	}
-	md, err := wheel.ParseMetadata(b)
-	if err != nil {
-		return nil, fmt.Errorf("reading metadata of %s %s (%s): %w", p.Name, p.Version, p.File.Filename, err)
-	}
-	return &md, nil
-}
-
-func (r *resolver) requiresPythonOK(md *wheel.Metadata) bool {
-	if md.RequiresPython == "" {
-		return true
-	}
-	s, err := pep440.ParseSpecifiers(md.RequiresPython)
-	if err != nil {
-		return true // pip ignores an invalid Requires-Python too
-	}
-	return s.Allows(pep440.MustParse(r.opts.Target.PythonFullVersion()))
-}
-
-// expand returns the dependencies of p not yet queued: base ones once, and those of extras added since.
-func (r *resolver) expand(p *Package) ([]Requirement, error) {
-	if p.meta == nil {
-		return nil, nil
-	}
-	extras := p.pending
-	if p.baseDone && len(extras) == 0 {
-		return nil, nil
-	}
-	origin := p.Name + " " + p.Version.String()
-	provided := map[string]bool{}
-	for _, e := range p.meta.ProvidesExtra {
-		provided[pep508.NormalizeName(e)] = true
-	}
-	for _, e := range extras {
-		if len(p.meta.ProvidesExtra) > 0 && !provided[e] {
-			r.warnings = append(r.warnings, fmt.Sprintf("%s does not provide the extra %q", origin, e))
-		}
-	}
-	var out []Requirement
-	for _, line := range p.meta.RequiresDist {
-		req, err := pep508.ParseRequirement(line)
-		if err != nil {
-			return nil, fmt.Errorf("%s: bad Requires-Dist %q: %w", origin, line, err)
-		}
-		base, err := req.Marker.EvaluateExtras(r.env, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: evaluating marker of %q: %w", origin, line, err)
-		}
-		want := base && !p.baseDone
-		if !base && len(extras) > 0 {
-			if want, err = req.Marker.EvaluateExtras(r.env, extras); err != nil {
-				return nil, fmt.Errorf("%s: evaluating marker of %q: %w", origin, line, err)
-			}
-		}
-		if want {
-			out = append(out, Requirement{Requirement: req, Origin: origin, Parent: p.Name})
-		}
-	}
-	p.baseDone, p.pending = true, nil
 	return out, nil
 }
 
-func (r *resolver) conflict(key string, p *Package) error {
-	root, path := r.trace(r.specs[key])
-	return &ConflictError{Package: key, Chosen: p.Name + " " + p.Version.String(), Requirements: slices.Clone(r.specs[key]), Root: root, Path: path}
+// newRequirement makes the resolver's form of a PEP 508 requirement.
+func (r *resolver) newRequirement(q pep508.Requirement, origin string) (*requirement, error) {
+	name := q.Key()
+	extras := normalizeExtras(q.Extras)
+	rq := &requirement{id: identifier(name, extras), name: name, extras: extras, spec: q.Specifier, origin: origin, text: reqText(name, extras, q.Specifier)}
+	if q.URL != "" {
+		rel, err := r.urlRelease(Requirement{Requirement: q, Origin: origin})
+		if err != nil {
+			return nil, err
+		}
+		if len(rel.files) == 0 {
+			return nil, &NoVersionError{Package: name, Target: r.opts.Target, Demands: []Demand{{Requirement: q.String(), Origin: origin}},
+				Rejected: []Rejection{{Version: rel.version.String(), Reason: rel.reason}}, Root: origin}
+		}
+		base := r.candidate(name, name, nil, rel, rel.files[0])
+		rq.explicit = base
+		if len(extras) > 0 {
+			rq.explicit = r.candidate(rq.id, name, extras, rel, rel.files[0])
+		}
+		rq.text = name + " @ " + rel.files[0].file.Filename
+	}
+	return rq, nil
 }
 
-// trace follows the first of qs back to the user's requirement that led to it: root is that
-// requirement's origin ("requirements.txt:2"), path the packages in between, outermost first.
-func (r *resolver) trace(qs []Requirement) (root string, path []string) {
-	if len(qs) == 0 {
-		return "", nil
+func (r *resolver) urlRelease(q Requirement) (*release, error) {
+	r.mu.Lock()
+	rel := r.urls[q.URL]
+	r.mu.Unlock()
+	if rel != nil {
+		return rel, nil
 	}
-	q := qs[0]
-	for range len(r.chosen) + 1 {
-		if q.Parent == "" {
-			break
+	rel, err := urlRelease(q, r.opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.urls[q.URL] = rel
+	r.mu.Unlock()
+	return rel, nil
+}
+
+func normalizeExtras(extras []string) []string {
+	if len(extras) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(extras))
+	for _, e := range extras {
+		out = appendUnique(out, pep508.NormalizeName(e))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// identifier is what resolvelib keys its decisions by: the name, or the name with its extras (pip's
+// "name[a,b]"), which is pinned to the same version as the name alone.
+func identifier(name string, extras []string) string {
+	if len(extras) == 0 {
+		return name
+	}
+	return name + "[" + strings.Join(extras, ",") + "]"
+}
+
+func reqText(name string, extras []string, spec pep440.Specifiers) string {
+	return identifier(name, extras) + spec.String()
+}
+
+// result turns the final state into packages: one per name, the extras identifiers folded in.
+func (r *resolver) result(st *state) *Result {
+	mapping := st.connected()
+	byName := map[string]*Package{}
+	var names []string
+	for _, id := range st.order {
+		c := mapping[id]
+		if c == nil {
+			continue
 		}
-		p := r.chosen[q.Parent]
+		p := byName[c.name]
 		if p == nil {
+			p = &Package{Name: c.name}
+			byName[c.name] = p
+			names = append(names, c.name)
+		}
+		if c.base == nil {
+			p.Version, p.File, p.Wheel, p.Metadata = c.version, c.file.file, c.file.name, c.meta
+			if c.rel.direct {
+				p.URL = c.file.file.URL
+			}
+			for _, f := range c.rel.files {
+				if f.file.Yanked == c.file.file.Yanked {
+					p.Files = append(p.Files, f.file)
+				}
+			}
+			// The chosen file first, whatever the hashes made it.
+			if i := slices.IndexFunc(p.Files, func(f index.File) bool { return f.URL == c.file.file.URL }); i > 0 {
+				p.Files = append(append([]index.File{c.file.file}, p.Files[:i]...), p.Files[i+1:]...)
+			}
+		} else {
+			for _, e := range c.extras {
+				p.Extras = appendUnique(p.Extras, e)
+			}
+		}
+	}
+	for _, name := range names {
+		p := byName[name]
+		sort.Strings(p.Extras)
+		var hashSets [][]string
+		for _, id := range st.order {
+			crit := st.criteria[id]
+			if crit == nil || (id != name && !strings.HasPrefix(id, name+"[")) {
+				continue
+			}
+			for _, in := range crit.info {
+				switch {
+				case in.parent == nil:
+					p.RequiredBy = appendUnique(p.RequiredBy, in.req.origin)
+					p.ViaReq = appendUnique(p.ViaReq, in.req.origin)
+					if len(in.req.hashes) > 0 {
+						hashSets = append(hashSets, in.req.hashes)
+						if p.HashOrigin == "" {
+							p.HashOrigin = in.req.origin
+						}
+					}
+				case mapping[in.parent.id] != in.parent || in.parent.name == name:
+				default:
+					p.RequiredBy = appendUnique(p.RequiredBy, in.parent.String())
+					p.Via = appendUnique(p.Via, in.parent.name)
+				}
+			}
+		}
+		for _, c := range r.constraints[name] {
+			if len(c.hashes) > 0 {
+				hashSets = append(hashSets, c.hashes)
+				if p.HashOrigin == "" {
+					p.HashOrigin = c.origin
+				}
+			}
+		}
+		for i, h := range hashSets {
+			if i == 0 {
+				p.Hashes = slices.Clone(h)
+			} else {
+				p.Hashes = intersect(p.Hashes, h)
+			}
+		}
+		sort.Strings(p.Via)
+	}
+	sort.Strings(names)
+	for _, id := range st.order {
+		if c := mapping[id]; c != nil && c.base == nil {
+			if w := r.skippedNewer(c, st.criteria[id]); w != "" {
+				r.warn(w)
+			}
+		}
+	}
+	res := &Result{Warnings: r.warnings}
+	for _, n := range names {
+		res.Packages = append(res.Packages, byName[n])
+	}
+	return res
+}
+
+// skippedNewer says when the chosen version is not the newest the requirements allow because newer ones
+// have no wheel for the target: users expect the newest, and should know why they did not get it.
+func (r *resolver) skippedNewer(c *candidate, crit *criterion) string {
+	p := r.loadProject(r.ctx, c.name)
+	if crit == nil || p.err != nil || p.notFound != nil {
+		return ""
+	}
+	var reqs []*requirement
+	for _, in := range crit.info {
+		if in.req.explicit != nil {
+			return "" // a URL or a pin to an exact file: nothing was skipped
+		}
+		reqs = append(reqs, in.req)
+	}
+	spec, _ := r.merged(reqs, r.constraints[c.name])
+	preOK := r.opts.Pre || spec.Prereleases() || c.version.IsPrerelease()
+	var skipped []*release
+	for _, rel := range p.releases {
+		if rel.version.Compare(c.version) <= 0 {
 			break
 		}
-		path = append([]string{p.Name + " " + p.Version.String()}, path...)
-		q = p.via
+		if len(rel.files) == 0 && spec.Allows(rel.version) && (preOK || !rel.version.IsPrerelease()) && len(rel.all) > 0 {
+			skipped = append(skipped, rel)
+		}
 	}
-	return q.Origin, path
-}
-
-// describe renders "boto3>=1.35 (requirements.txt:3)".
-func describe(q Requirement) string {
-	s := q.Name
-	if !q.Specifier.IsEmpty() {
-		s += q.Specifier.String()
+	if len(skipped) == 0 {
+		return ""
 	}
-	if q.Origin != "" {
-		s += " (" + q.Origin + ")"
+	newer := skipped[0].version.String()
+	if len(skipped) > 1 {
+		newer = fmt.Sprintf("%s (and %d more)", newer, len(skipped)-1)
 	}
-	return s
-}
-
-func joinReqs(qs []Requirement) string {
-	parts := make([]string, len(qs))
-	for i, q := range qs {
-		parts[i] = describe(q)
-	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%s %s is installed, not the newer %s: %s", c.name, c.version, newer, skipped[0].reason)
 }

@@ -202,7 +202,7 @@ func TestFailuresNamePackageAndPlace(t *testing.T) {
 		{"zip slip", "good\nslip\n", "x86_64", []string{"slip", "../../evil.py"}, "", 0},
 		{"sdist only", "good\nneeds-sdist\n", "x86_64", []string{"sdistonly 1.0: only an sdist (sdistonly-1.0.tar.gz)"}, "sdistonly", 2},
 		{"no wheel for glibc", "\n\nnumpyish\n", "arm64",
-			[]string{"requirements.txt:3: numpyish 2.1.0: no wheel for python3.11 on arm64 (glibc ≤ 2.26); files offer manylinux_2_28_aarch64"}, "numpyish", 3},
+			[]string{"requirements.txt:3: no version of numpyish can be installed on python3.11 arm64", "numpyish 2.1.0: no wheel for python3.11 on arm64 (glibc ≤ 2.26); files offer manylinux_2_28_aarch64"}, "numpyish", 3},
 		{"missing package", "nosuchthing>=1\n", "x86_64", []string{"requirements.txt:1", "nosuchthing"}, "nosuchthing", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -202,17 +202,11 @@ func (s resolverSource) Metadata(ctx context.Context, f index.File) ([]byte, err
 
 func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	l := b.base(t)
-	reqs := toResolve(b.set.Requirements)
-	res, err := resolve.Resolve(ctx, resolverSource{b.client, b.fetcher}, reqs, resolve.Options{
-		Target: t, Pre: b.plan.Pre || b.set.Options.Pre, Constraints: toResolve(b.set.Constraints),
-	})
+	res, err := b.resolveFor(ctx, t) // pinned.go: a lock's fast path, or a resolution
 	if err != nil {
-		return b.failed(t, fmt.Errorf("resolving for %s: %w", t, err))
-	}
-	l.Warnings = append(l.Warnings, res.Warnings...)
-	if err := checkHashMode(reqs, res, b.set.Options.RequireHashes); err != nil {
 		return b.failed(t, err)
 	}
+	l.Warnings = append(l.Warnings, res.Warnings...)
 	fr := make([]fetch.Request, len(res.Packages))
 	for i, p := range res.Packages {
 		fr[i] = fetch.Request{Package: p.Name + " " + p.Version.String(), File: p.File, Hashes: p.Hashes, Origin: p.HashOrigin}
@@ -220,6 +214,11 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	paths, err := b.fetcher.Fetch(ctx, fr)
 	if err != nil {
 		return b.failed(t, err)
+	}
+	if res.pinned {
+		if err := b.verifyPinned(ctx, res.Result, paths, t); err != nil {
+			return b.failed(t, err)
+		}
 	}
 	if err := b.writeLayer(t, &l, res.Packages, paths); err != nil {
 		return b.failed(t, err)

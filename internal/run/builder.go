@@ -357,46 +357,6 @@ func (e *HashModeError) Error() string {
 		e.Trigger, strings.Join(e.Missing, "\n  "))
 }
 
-// checkHashMode applies pip's rule: one --hash anywhere (or --require-hashes) means every package must be
-// pinned and hashed.
-func checkHashMode(reqs []resolve.Requirement, res *resolve.Result, required bool) error {
-	trigger := ""
-	if required {
-		trigger = "--require-hashes is set"
-	}
-	for _, r := range reqs {
-		if trigger != "" {
-			break
-		}
-		if len(r.Hashes) > 0 {
-			trigger = r.Origin + " has --hash"
-			break
-		}
-	}
-	if trigger == "" {
-		return nil
-	}
-	e := &HashModeError{Trigger: trigger}
-	for _, r := range reqs {
-		if _, ok := r.Specifier.Pin(); !ok {
-			e.Missing = append(e.Missing, fmt.Sprintf("%s: %s is not pinned with ==", r.Origin, r.String()))
-		}
-	}
-	for _, p := range res.Packages {
-		if len(p.Hashes) == 0 {
-			line := p.Name + "==" + p.Version.String()
-			if sha := p.File.Hashes["sha256"]; sha != "" {
-				line += " --hash=sha256:" + sha
-			}
-			e.Missing = append(e.Missing, fmt.Sprintf("%s %s (required by %s) has no --hash; add `%s`", p.Name, p.Version, strings.Join(p.RequiredBy, ", "), line))
-		}
-	}
-	if len(e.Missing) == 0 {
-		return nil
-	}
-	return e
-}
-
 // failureOf turns an error into report data, with the file:line and package at fault when known.
 func failureOf(err error) *report.Failure {
 	f := &report.Failure{Message: err.Error()}
@@ -406,6 +366,7 @@ func failureOf(err error) *report.Failure {
 	var proj *resolve.ProjectError
 	var hm *HashModeError
 	var hashErr *fetch.HashMismatchError
+	var incomplete *resolve.IncompleteError
 	switch {
 	case errors.As(err, &reqErr):
 		f.File, f.Line = reqErr.File, reqErr.Line
@@ -420,6 +381,8 @@ func failureOf(err error) *report.Failure {
 		f.File, f.Line = splitOrigin(proj.Root)
 	case errors.As(err, &hm):
 		f.File, f.Line = splitOrigin(strings.TrimSuffix(hm.Trigger, " has --hash"))
+	case errors.As(err, &incomplete):
+		f.File, f.Line = splitOrigin(incomplete.Root)
 	case errors.As(err, &hashErr):
 		f.Package = hashErr.Package
 		f.File, f.Line = splitOrigin(hashErr.Origin)

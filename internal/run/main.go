@@ -66,7 +66,8 @@ Usage:
   lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                       [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
                       [--out DIR] [--cache-dir DIR]
-  lambda-layers lock -r FILE --runtime … [--arch …] -o FILE
+  lambda-layers lock -r FILE [-r FILE…] --runtime … [--arch …] [-o FILE | -o DIR/ | -o 'NAME-{target}.txt']
+                     [--index-url URL] [--extra-index-url URL] [--pre] [--cache-dir DIR]
   lambda-layers report -r FILE … --runtime … [--base REF] [--fail-on exceeded|warn|never] [--markdown FILE]
   lambda-layers report --from dist/report.json [--base-from base/report.json]
   lambda-layers publish --report dist/report.json [--region R …] [--dry-run]

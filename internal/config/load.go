@@ -306,8 +306,14 @@ func folderName(file, repoName string) string {
 	if dir == "." || dir == "/" {
 		dir = repoName
 	}
+	return LayerName(dir)
+}
+
+// LayerName makes s a valid Lambda layer name ([a-zA-Z0-9-_]+): every other character becomes "-";
+// an empty result is "layer".
+func LayerName(s string) string {
 	var b strings.Builder
-	for _, r := range dir {
+	for _, r := range s {
 		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			b.WriteRune(r)
 		} else {

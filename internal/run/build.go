@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -97,17 +98,5 @@ func defaultName(reqFile string) string {
 	if err != nil {
 		abs = reqFile
 	}
-	name := filepath.Base(filepath.Dir(abs))
-	var b strings.Builder
-	for _, r := range name {
-		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	if b.Len() == 0 {
-		return "layer"
-	}
-	return b.String()
+	return config.LayerName(filepath.Base(filepath.Dir(abs)))
 }

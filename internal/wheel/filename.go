@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lambda-layers/lambda-layers/internal/pep508"
 )
 
 // maxTags bounds the expansion of a compressed tag set. Each dot multiplies the product, so a hostile file
@@ -195,23 +197,4 @@ func badDistName(name string) string {
 
 // NormalizeName returns the PEP 503 normalized form of a project or extra name: lower case, each run of
 // "-", "_" and "." replaced by one "-".
-func NormalizeName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	sep := false
-	for _, r := range name {
-		if r == '-' || r == '_' || r == '.' {
-			sep = true
-			continue
-		}
-		if sep {
-			b.WriteByte('-')
-			sep = false
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	if sep {
-		b.WriteByte('-')
-	}
-	return b.String()
-}
+func NormalizeName(name string) string { return pep508.NormalizeName(name) }

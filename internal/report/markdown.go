@@ -1191,7 +1191,11 @@ func (r *renderer) footer() {
 		if built == "" {
 			built = "Built"
 		}
-		built += fmt.Sprintf(" in %.1f s", r.o.Duration.Seconds())
+		if r.o.Duration < time.Second {
+			built += fmt.Sprintf(" in %d ms", r.o.Duration.Milliseconds())
+		} else {
+			built += fmt.Sprintf(" in %.1f s", r.o.Duration.Seconds())
+		}
 	}
 	if built != "" {
 		parts = append(parts, built)

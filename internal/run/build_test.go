@@ -374,3 +374,32 @@ func TestLocalWheelPath(t *testing.T) {
 		t.Errorf("got %v, want the local wheel and its dependency from the index", v)
 	}
 }
+
+// A wheel whose entry does not inflate to its CRC fails the build, and no zip is left behind even
+// though the zip is written while verification runs.
+func TestCorruptWheelPublishesNoZip(t *testing.T) {
+	t.Parallel()
+	spec := wheeltest.Spec{Name: "corrupt", Version: "1.0", Store: true,
+		Files: []wheeltest.File{{Name: "corrupt/data.txt", Data: []byte("payload: CORRUPTME")}}}
+	data := wheeltest.Build(spec)
+	i := bytes.Index(data, []byte("CORRUPTME"))
+	if i < 0 {
+		t.Fatal("stored payload not found")
+	}
+	data[i] ^= 0x20 // same size, different CRC
+	srv := indextest.New(t, []wheeltest.Spec{{Name: "fine", Version: "1.0"}},
+		indextest.ExtraFile("corrupt", spec.Filename(), data, ""))
+	r := buildWith(t, srv, "fine\ncorrupt\n", "python3.12", "x86_64")
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitFailed, r.stdout)
+	}
+	msg := r.report.Layers[0].Error.Message
+	if !strings.Contains(msg, "corrupt/data.txt") || !strings.Contains(msg, "CRC") {
+		t.Errorf("the failure must name the entry and the CRC: %q", msg)
+	}
+	zips, _ := filepath.Glob(filepath.Join(r.out, "*.zip"))
+	left, _ := filepath.Glob(filepath.Join(r.out, ".layer-*"))
+	if len(zips)+len(left) != 0 {
+		t.Errorf("a failed verification must leave no zip: %v %v", zips, left)
+	}
+}

@@ -52,7 +52,7 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	env.defaults()
 	rep := &report.Report{Layers: []report.Layer{}}
 	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}}
-	setupErr := b.setup()
+	setupErr := b.setup(ctx)
 	for _, lp := range p.Layers {
 		set, err := requirements.Parse(lp.Requirements, requirements.ParseOptions{Getenv: env.Getenv, ReadFile: p.ReadFile})
 		if err == nil {
@@ -65,7 +65,7 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 		for _, t := range lp.Targets {
 			lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client}
 			if client != nil {
-				lb.fetcher = &fetch.Fetcher{Cache: b.cache, Source: client, Check: b.verify, OnProgress: b.progress}
+				lb.fetcher = &fetch.Fetcher{Cache: b.cache, Source: client, Check: b.verifier.start, OnProgress: b.progress}
 			}
 			var l report.Layer
 			if err != nil {
@@ -88,11 +88,12 @@ type builder struct {
 	env      Env
 	plan     Plan
 	cache    *fetch.Cache
+	verifier *verifier
 	progress func(done, total int, name string)
 	clients  map[string]*index.Client // by their index URLs, shared by the layers that use the same
 }
 
-func (b *builder) setup() error {
+func (b *builder) setup(ctx context.Context) error {
 	if err := os.MkdirAll(b.plan.Out, 0o755); err != nil {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
@@ -105,6 +106,7 @@ func (b *builder) setup() error {
 		return err
 	}
 	b.cache = cache
+	b.verifier = newVerifier(ctx, cache)
 	if b.env.StderrIsTerminal {
 		b.progress = func(done, total int, name string) {
 			fmt.Fprintf(b.env.Stderr, "\r\033[Kfetched %d/%d %s", done, total, name)
@@ -220,27 +222,10 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 			return b.failed(t, err)
 		}
 	}
-	if err := b.writeLayer(t, &l, res.Packages, paths); err != nil {
+	if err := b.writeLayer(ctx, t, &l, res.Packages, paths, fr); err != nil {
 		return b.failed(t, err)
 	}
 	return l
-}
-
-// verify inflates every entry of a wheel the cache has not seen verified, and remembers the verdict
-// by the wheel's sha256. The fetcher calls it as each wheel arrives.
-func (b *builder) verify(ctx context.Context, r fetch.Request, path, sha string) error {
-	if b.cache.Verified(sha) {
-		return nil
-	}
-	m, a, err := openWheel(path, r.File.Filename, true)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.Package, err)
-	}
-	defer m.Close()
-	if err := a.Verify(ctx); err != nil {
-		return fmt.Errorf("%s: %w", r.Package, err)
-	}
-	return b.cache.MarkVerified(sha)
 }
 
 // openWheel opens a cached wheel. Mapped into memory, its many small entries cost no system call
@@ -273,7 +258,9 @@ func openWheel(path, filename string, mapped bool) (io.Closer, *wheel.Archive, e
 	return r, a, nil
 }
 
-func (b *layerBuild) writeLayer(t target.Target, l *report.Layer, pkgs []*resolve.Package, paths []string) error {
+// writeLayer writes the zip while the verifier may still be checking its wheels, and renames it into
+// place only once every check has passed.
+func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.Layer, pkgs []*resolve.Package, paths []string, reqs []fetch.Request) error {
 	inputs := make([]layer.Input, len(pkgs))
 	for i, p := range pkgs {
 		f, a, err := openWheel(paths[i], p.File.Filename, false)
@@ -281,7 +268,7 @@ func (b *layerBuild) writeLayer(t target.Target, l *report.Layer, pkgs []*resolv
 			return err
 		}
 		defer f.Close()
-		a.TrustVerified() // the fetcher's Check verified it, now or in an earlier build
+		a.TrustVerified() // checked by the verifier before the zip is renamed into place
 		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
 	}
 	zipPath := filepath.Join(b.plan.Out, b.name+"-"+t.Key()+".zip")
@@ -307,6 +294,9 @@ func (b *layerBuild) writeLayer(t target.Target, l *report.Layer, pkgs []*resolv
 	}
 	if err != nil {
 		return fmt.Errorf("writing layer %s: %w", zipPath, err)
+	}
+	if err := b.verifier.wait(ctx, paths, reqs); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp.Name(), zipPath); err != nil {
 		return fmt.Errorf("writing layer %s: %w", zipPath, err)

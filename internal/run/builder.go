@@ -53,6 +53,9 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	rep := &report.Report{Layers: []report.Layer{}}
 	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}}
 	setupErr := b.setup(ctx)
+	if b.verifier != nil {
+		defer b.verifier.close()
+	}
 	for _, lp := range p.Layers {
 		set, err := requirements.Parse(lp.Requirements, requirements.ParseOptions{Getenv: env.Getenv, ReadFile: p.ReadFile})
 		if err == nil {

@@ -15,9 +15,11 @@ import (
 // the layer zip is written meanwhile from the compressed bytes, and the zip is only renamed into place
 // once every check of its wheels has passed. The verdict is remembered in the cache by sha256.
 type verifier struct {
-	cache *fetch.Cache
-	ctx   context.Context // the build's: checks outlive the fetch that started them
-	sem   chan struct{}
+	cache  *fetch.Cache
+	ctx    context.Context // the build's: checks outlive the fetch that started them
+	cancel context.CancelFunc
+	sem    chan struct{}
+	wg     sync.WaitGroup
 
 	mu    sync.Mutex
 	tasks map[string]*verifyTask // by sha256
@@ -29,7 +31,15 @@ type verifyTask struct {
 }
 
 func newVerifier(ctx context.Context, cache *fetch.Cache) *verifier {
-	return &verifier{cache: cache, ctx: ctx, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), tasks: map[string]*verifyTask{}}
+	ctx, cancel := context.WithCancel(ctx)
+	return &verifier{cache: cache, ctx: ctx, cancel: cancel, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), tasks: map[string]*verifyTask{}}
+}
+
+// close stops the checks nobody waits for any more (those of a target that failed) and returns once
+// none runs, so a build leaves nothing behind writing to the cache.
+func (v *verifier) close() {
+	v.cancel()
+	v.wg.Wait()
 }
 
 // start begins checking a cached wheel unless the cache or an earlier start already did; it never
@@ -46,7 +56,9 @@ func (v *verifier) start(_ context.Context, r fetch.Request, path, sha string) e
 		close(t.done)
 		return nil
 	}
+	v.wg.Add(1)
 	go func() {
+		defer v.wg.Done()
 		defer close(t.done)
 		select {
 		case v.sem <- struct{}{}:

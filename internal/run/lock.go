@@ -39,17 +39,9 @@ func lockCmd(ctx context.Context, env Env, args []string) int {
 	fs := flag.NewFlagSet("lock", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, lockUsage) }
-	fs.Var(&o.reqFiles, "r", "requirements file (repeatable)")
-	fs.Var(&o.reqFiles, "requirement", "requirements file (repeatable)")
-	fs.Var(&o.runtimes, "runtime", "Lambda runtime(s), comma-separated")
-	fs.Var(&o.archs, "arch", "architecture(s), comma-separated (default x86_64)")
+	o.addResolveFlags(fs)
 	fs.StringVar(&output, "o", "", "output file, directory (ending in /) or pattern with {target}")
 	fs.StringVar(&output, "output-file", "", "same as -o")
-	fs.StringVar(&o.indexURL, "index-url", "", "package index")
-	fs.StringVar(&o.indexURL, "i", "", "short for --index-url")
-	fs.Var(&o.extraIndex, "extra-index-url", "extra package index (repeatable)")
-	fs.BoolVar(&o.pre, "pre", false, "allow pre-releases")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "wheel and metadata cache")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -62,13 +54,8 @@ func lockCmd(ctx context.Context, env Env, args []string) int {
 		return fail("unexpected argument %q", fs.Arg(0))
 	case len(o.reqFiles) == 0:
 		return fail("no requirements file: pass -r FILE")
-	case len(o.runtimes) == 0:
-		return fail("no runtime: pass --runtime python3.12 (valid: python3.9 … python3.14)")
 	}
-	if len(o.archs) == 0 {
-		o.archs = listFlag{"x86_64"}
-	}
-	targets, err := target.ParseList(o.runtimes, o.archs)
+	targets, err := o.targets()
 	if err != nil {
 		return fail("%v", err)
 	}

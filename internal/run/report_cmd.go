@@ -14,7 +14,6 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/gitrev"
 	"github.com/lambda-layers/lambda-layers/internal/report"
-	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
 const reportUsage = `Usage:
@@ -152,17 +151,8 @@ func parseReportFlags(env Env, args []string) (*reportOptions, int) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, reportUsage) }
-	fs.Var(&o.reqFiles, "r", "requirements file (repeatable)")
-	fs.Var(&o.reqFiles, "requirement", "requirements file (repeatable)")
-	fs.Var(&o.runtimes, "runtime", "Lambda runtime(s), comma-separated")
-	fs.Var(&o.archs, "arch", "architecture(s), comma-separated (default x86_64)")
-	fs.StringVar(&o.name, "name", "", "layer name (default: the first requirements file's folder name)")
-	fs.StringVar(&o.indexURL, "index-url", "", "package index")
-	fs.StringVar(&o.indexURL, "i", "", "short for --index-url")
-	fs.Var(&o.extraIndex, "extra-index-url", "extra package index (repeatable)")
-	fs.BoolVar(&o.pre, "pre", false, "allow pre-releases")
-	fs.StringVar(&o.out, "out", "dist", "output directory for the zips (and report.json unless --json)")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "wheel cache (shared by the head and base builds)")
+	o.addResolveFlags(fs)
+	o.addLayerFlags(fs, "output directory for the zips (and report.json unless --json)")
 	fs.StringVar(&o.base, "base", "", "git revision to compare with: its requirements files are read with git, no checkout")
 	fs.StringVar(&o.repo, "repo", "", "git working tree for --base (default: the one holding the first requirements file)")
 	fs.StringVar(&o.from, "from", "", "render this report.json instead of building")
@@ -259,23 +249,11 @@ func (o *reportOptions) policy(stored *report.Policy) (report.Policy, error) {
 }
 
 func (o *reportOptions) plan(env Env) (Plan, int) {
-	if len(o.runtimes) == 0 {
-		return Plan{}, reportUsageErr(env, "no runtime: pass --runtime python3.12 (valid: python3.9 … python3.14)")
-	}
-	if len(o.archs) == 0 {
-		o.archs = listFlag{"x86_64"}
-	}
-	targets, err := target.ParseList(o.runtimes, o.archs)
+	targets, err := o.targets()
 	if err != nil {
 		return Plan{}, reportUsageErr(env, "%v", err)
 	}
-	if o.name == "" {
-		o.name = defaultName(o.reqFiles[0])
-	}
-	return Plan{
-		Layers:   []LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets}},
-		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
-	}, -1
+	return o.buildOptions.plan(targets), -1
 }
 
 func reportUsageErr(env Env, format string, args ...any) int {

@@ -177,26 +177,21 @@ func (s *Specifiers) filterItems(items []item, prereleases *bool) []int {
 // prereleases) yields, in input order. With prereleases nil and no forced
 // policy, pre-releases are returned only when no final release matches.
 func (s Specifiers) Filter(versions []string, prereleases *bool) []string {
-	items := make([]item, len(versions))
-	for i, v := range versions {
-		items[i] = stringItem(v)
-	}
-	idx := s.filterItems(items, prereleases)
-	out := make([]string, len(idx))
-	for i, j := range idx {
-		out[i] = versions[j]
-	}
-	return out
+	return filterAs(s, versions, stringItem, prereleases)
 }
 
 // FilterVersions is Filter for parsed versions.
 func (s Specifiers) FilterVersions(versions []Version, prereleases *bool) []Version {
+	return filterAs(s, versions, versionItem, prereleases)
+}
+
+func filterAs[T any](s Specifiers, versions []T, toItem func(T) item, prereleases *bool) []T {
 	items := make([]item, len(versions))
 	for i, v := range versions {
-		items[i] = versionItem(v)
+		items[i] = toItem(v)
 	}
 	idx := s.filterItems(items, prereleases)
-	out := make([]Version, len(idx))
+	out := make([]T, len(idx))
 	for i, j := range idx {
 		out[i] = versions[j]
 	}

@@ -1,5 +1,6 @@
 // Package github is the GitHub side of the action: the event that started the run, the sticky
-// pull-request comment, annotations, step outputs and the job summary.
+// pull-request comment, the status check (a check run, or a commit status), annotations, step outputs
+// and the job summary. It posts what it is given and decides nothing about the report.
 package github
 
 import (

@@ -1,6 +1,7 @@
 // Package githubtest serves the part of GitHub's REST API the action uses — issue comments with
-// Link-header pagination, pull requests — in process, with a mode that answers writes with 403 as
-// GitHub does for a read-only token, so no test needs the network.
+// Link-header pagination, pull requests, check runs and commit statuses — in process, recording what
+// it is sent, with modes that answer writes with 403 as GitHub does for a read-only token or one
+// without a permission, so no test needs the network.
 package githubtest
 
 import (
@@ -41,6 +42,10 @@ type Server struct {
 
 	mu        sync.Mutex
 	forbidden bool
+	denied    map[string]bool // permissions the token lacks for writes
+	checkRuns []*CheckRun
+	checkReqs []CheckRunRequest
+	statuses  []Status
 	comments  []*Comment
 	pulls     map[int]string // number → head sha
 	nextID    int64
@@ -51,7 +56,7 @@ type Server struct {
 
 // New starts a server; t.Cleanup closes it.
 func New(t testing.TB) *Server {
-	s := &Server{MaxPageSize: 100, pulls: map[int]string{}, nextID: 1000, clock: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
+	s := &Server{MaxPageSize: 100, pulls: map[int]string{}, denied: map[string]bool{}, nextID: 1000, clock: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -180,9 +185,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	write := r.Method != http.MethodGet
-	if write && s.forbidden {
+	if write && (s.forbidden || s.denied[permission(r.URL.Path)]) {
 		s.mu.Unlock()
 		fail(w, http.StatusForbidden, "Resource not accessible by integration")
+		return
+	}
+	if s.serveChecks(w, r) {
+		s.mu.Unlock()
 		return
 	}
 	var created *Comment

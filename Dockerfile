@@ -12,7 +12,7 @@ ENV CGO_ENABLED=0
 COPY go.mod go.sum /src/
 RUN cd /src && go mod download
 COPY . /src
-RUN cd /src && go build -trimpath -ldflags "-s -w -X github.com/lambda-layers/lambda-layers/internal/run.Version=${VERSION}" \
+RUN cd /src && go build -trimpath -ldflags "-s -w -X github.com/lambda-layers/lambda-layers/internal/version.Version=${VERSION}" \
       -o /out/lambda-layers . && /out/lambda-layers version
 
 FROM alpine:3.22

@@ -7,12 +7,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/run"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run.Main(ctx, run.OSEnv(), os.Args[1:])
+	code := run.Main(ctx, build.OSEnv(), os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/config"
-	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
@@ -25,14 +26,14 @@ type buildOptions struct {
 	pre                                   bool
 }
 
-func build(ctx context.Context, env Env, args []string) int {
+func buildCmd(ctx context.Context, env build.Env, args []string) int {
 	var o buildOptions
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	o.addResolveFlags(fs)
 	o.addLayerFlags(fs, "output directory for zips and report.json")
 	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+		return exitcode.Usage
 	}
 	if fs.NArg() > 0 {
 		return usageErr(env, "unexpected argument %q", fs.Arg(0))
@@ -44,27 +45,15 @@ func build(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return usageErr(env, "%v", err)
 	}
-	rep := Build(ctx, env, o.plan(targets))
+	rep := build.Build(ctx, env, o.plan(targets))
 	reportPath := filepath.Join(o.out, "report.json")
 	if err := rep.WriteFile(reportPath); err != nil {
 		fmt.Fprintf(env.Stderr, "lambda-layers: %v\n", err)
-		return ExitFailed
+		return exitcode.Failed
 	}
 	rep.Table(env.Stdout)
 	fmt.Fprintf(env.Stdout, "\nreport: %s\n", reportPath)
-	return ExitCode(rep)
-}
-
-// ExitCode is the build contract's exit code for a report: 1 when a layer failed, 3 when a blocking
-// quota is exceeded, else 0.
-func ExitCode(rep *report.Report) int {
-	switch {
-	case rep.Failed():
-		return ExitFailed
-	case rep.Exceeded():
-		return ExitQuota
-	}
-	return ExitOK
+	return exitcode.Of(rep)
 }
 
 // addResolveFlags registers the flags of every command that resolves: requirements files, targets,
@@ -98,20 +87,20 @@ func (o *buildOptions) targets() ([]target.Target, error) {
 	return target.ParseList(o.runtimes, o.archs)
 }
 
-// plan is the one-layer Plan the flags describe; the name defaults to the first file's folder.
-func (o *buildOptions) plan(targets []target.Target) Plan {
+// plan is the one-layer build.Plan the flags describe; the name defaults to the first file's folder.
+func (o *buildOptions) plan(targets []target.Target) build.Plan {
 	if o.name == "" {
 		o.name = defaultName(o.reqFiles[0])
 	}
-	return Plan{
-		Layers:   []LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets}},
+	return build.Plan{
+		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets}},
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
 	}
 }
 
-func usageErr(env Env, format string, args ...any) int {
+func usageErr(env build.Env, format string, args ...any) int {
 	fmt.Fprintf(env.Stderr, "lambda-layers build: "+format+"\n", args...)
-	return ExitUsage
+	return exitcode.Usage
 }
 
 // defaultName is the requirements file's folder name, as a valid Lambda layer name.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
@@ -28,7 +30,7 @@ type result struct {
 func runMain(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
+	code := Main(context.Background(), build.Env{
 		Getenv: func(k string) string { return env[k] },
 		Stdout: &stdout, Stderr: &stderr,
 	}, args)
@@ -79,7 +81,7 @@ func wheelOf(l report.Layer, name string) string {
 
 func mustOK(t *testing.T, r result) {
 	t.Helper()
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s\nreport: %+v", r.code, r.stdout, r.stderr, r.report)
 	}
 }
@@ -207,8 +209,8 @@ func TestFailuresNamePackageAndPlace(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := buildWith(t, srv, c.reqs, "python3.11", c.arch)
-			if r.code != ExitFailed {
-				t.Fatalf("exit %d, want %d\n%s%s", r.code, ExitFailed, r.stdout, r.stderr)
+			if r.code != exitcode.Failed {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, exitcode.Failed, r.stdout, r.stderr)
 			}
 			if len(r.report.Layers) != 1 || r.report.Layers[0].Error == nil {
 				t.Fatalf("report must carry the failure: %+v", r.report)
@@ -307,7 +309,7 @@ func TestUsageErrors(t *testing.T) {
 		{"frobnicate"},
 	} {
 		r := runMain(t, nil, args...)
-		if r.code != ExitUsage || r.stderr == "" {
+		if r.code != exitcode.Usage || r.stderr == "" {
 			t.Errorf("%v: exit %d stderr %q, want exit 2 with a message", args, r.code, r.stderr)
 		}
 	}
@@ -390,8 +392,8 @@ func TestCorruptWheelPublishesNoZip(t *testing.T) {
 	srv := indextest.New(t, []wheeltest.Spec{{Name: "fine", Version: "1.0"}},
 		indextest.ExtraFile("corrupt", spec.Filename(), data, ""))
 	r := buildWith(t, srv, "fine\ncorrupt\n", "python3.12", "x86_64")
-	if r.code != ExitFailed {
-		t.Fatalf("exit %d, want %d\n%s", r.code, ExitFailed, r.stdout)
+	if r.code != exitcode.Failed {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitcode.Failed, r.stdout)
 	}
 	msg := r.report.Layers[0].Error.Message
 	if !strings.Contains(msg, "corrupt/data.txt") || !strings.Contains(msg, "CRC") {

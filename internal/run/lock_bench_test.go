@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 )
 
 // BenchmarkResolveVsLock measures, on the corpus's big unpinned set for python3.11 x86_64 with a warm
@@ -24,9 +27,9 @@ func BenchmarkResolveVsLock(b *testing.B) {
 	run := func(args ...string) time.Duration {
 		var out bytes.Buffer
 		start := time.Now()
-		code := Main(context.Background(), Env{Stdout: &out, Stderr: &out}, args)
+		code := Main(context.Background(), build.Env{Stdout: &out, Stderr: &out}, args)
 		d := time.Since(start)
-		if code != ExitOK {
+		if code != exitcode.OK {
 			b.Fatalf("%v: exit %d\n%s", args, code, out.String())
 		}
 		return d

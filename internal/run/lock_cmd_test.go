@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
@@ -57,7 +58,7 @@ func TestLockWritesPinnedHashedFile(t *testing.T) {
 	out := filepath.Join(dir, "app", "requirements.txt")
 	r := runMain(t, nil, "lock", "-r", in, "--runtime", "python3.12", "--arch", "x86_64", "--index-url", srv.URL,
 		"-o", out, "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	b, err := os.ReadFile(out)
@@ -100,7 +101,7 @@ func TestLockManyTargets(t *testing.T) {
 	}
 	// speed has only cp312 wheels: python3.11 fails, the others are written.
 	r := lock(filepath.Join(dir, "locks") + "/")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "no version of speed can be installed on python3.11 x86_64") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stderr, "no version of speed can be installed on python3.11 x86_64") {
 		t.Errorf("exit %d, want python3.11 to fail on speed:\n%s", r.code, r.stderr)
 	}
 	for _, k := range []string{"python3.12-x86_64", "python3.12-arm64"} {
@@ -114,7 +115,7 @@ func TestLockManyTargets(t *testing.T) {
 	}
 	r = runMain(t, nil, "lock", "-r", in, "--runtime", "python3.12", "--arch", "x86_64,arm64", "--index-url", srv.URL,
 		"--cache-dir", filepath.Join(dir, "cache"), "-o", filepath.Join(dir, "p", "lock-{target}.txt"))
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("{target}: exit %d\n%s", r.code, r.stderr)
 	}
 	for _, k := range []string{"python3.12-x86_64", "python3.12-arm64"} {
@@ -123,12 +124,12 @@ func TestLockManyTargets(t *testing.T) {
 		}
 	}
 	for _, o := range []string{filepath.Join(dir, "one.txt"), ""} {
-		if r := lock(o); r.code != ExitUsage || !strings.Contains(r.stderr, "{target}") {
+		if r := lock(o); r.code != exitcode.Usage || !strings.Contains(r.stderr, "{target}") {
 			t.Errorf("-o %q for 4 targets: exit %d, want a usage error naming {target}:\n%s", o, r.code, r.stderr)
 		}
 	}
 	for _, args := range [][]string{{"lock"}, {"lock", "-r", in}, {"lock", "-r", in, "--runtime", "python2.7"}} {
-		if r := runMain(t, nil, args...); r.code != ExitUsage || r.stderr == "" {
+		if r := runMain(t, nil, args...); r.code != exitcode.Usage || r.stderr == "" {
 			t.Errorf("%v: exit %d", args, r.code)
 		}
 	}
@@ -146,7 +147,7 @@ func TestBuildFromLock(t *testing.T) {
 		lockFile := filepath.Join(dir, "app", "requirements-"+arch+".txt")
 		cache := filepath.Join(dir, "cache-"+arch)
 		if r := runMain(t, nil, "lock", "-r", in, "--runtime", "python3.12", "--arch", arch, "--index-url", srv.URL,
-			"-o", lockFile, "--cache-dir", cache); r.code != ExitOK {
+			"-o", lockFile, "--cache-dir", cache); r.code != exitcode.OK {
 			t.Fatalf("lock: %s", r.stderr)
 		}
 		direct := runMain(t, nil, "build", "-r", in, "--runtime", "python3.12", "--arch", arch, "--index-url", srv.URL,
@@ -188,7 +189,7 @@ func TestLockPipInstallsIt(t *testing.T) {
 	lockFile := filepath.Join(dir, "corpus", "requirements.lock")
 	r := runMain(t, nil, "lock", "-r", in, "--runtime", "python3.11", "--index-url", indexURL, "-o", lockFile,
 		"--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("lock: %s", r.stderr)
 	}
 	set, err := requirements.Parse([]string{lockFile}, requirements.ParseOptions{})
@@ -237,7 +238,7 @@ func TestLockLocalWheel(t *testing.T) {
 	writeFile(t, in, "./wheels/"+local.Filename()+"\n")
 	lockFile := filepath.Join(dir, "app", "requirements.txt")
 	if r := runMain(t, nil, "lock", "-r", in, "--runtime", "python3.12", "--index-url", srv.URL, "-o", lockFile,
-		"--cache-dir", filepath.Join(dir, "cache")); r.code != ExitOK {
+		"--cache-dir", filepath.Join(dir, "cache")); r.code != exitcode.OK {
 		t.Fatalf("lock: %s", r.stderr)
 	}
 	b, _ := os.ReadFile(lockFile)

@@ -1,64 +1,17 @@
-// Package run is the command line: it parses arguments, wires the packages together, and turns
-// outcomes into exit codes. It is the only package that imports all the others.
+// Package run is the command line: it parses the commands' arguments into plans for the engine
+// (internal/build), prints what came of them and turns outcomes into exit codes. When the binary runs
+// as the GitHub action it hands over to internal/action. It holds no build logic and nothing of GitHub.
 package run
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"time"
+
+	"github.com/lambda-layers/lambda-layers/internal/action"
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/version"
 )
-
-// Exit codes, the contract scripts and the action rely on.
-const (
-	ExitOK     = 0 // built within quotas
-	ExitFailed = 1 // a build failed
-	ExitUsage  = 2 // bad flags or arguments
-	ExitQuota  = 3 // built, but a blocking quota is exceeded (files still written)
-)
-
-// Version is set at link time (-ldflags "-X …/internal/run.Version=v1.2.3").
-var Version = "dev"
-
-// Env is everything the program takes from the world.
-type Env struct {
-	Getenv           func(string) string
-	Stdout, Stderr   io.Writer
-	StderrIsTerminal bool
-	UserCacheDir     func() (string, error)
-	HTTPClient       *http.Client // nil: the index client's default
-	Now              func() time.Time
-}
-
-// OSEnv is the real environment.
-func OSEnv() Env {
-	st, err := os.Stderr.Stat()
-	return Env{
-		Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr,
-		StderrIsTerminal: err == nil && st.Mode()&os.ModeCharDevice != 0,
-		UserCacheDir:     os.UserCacheDir, Now: time.Now,
-	}
-}
-
-func (e *Env) defaults() {
-	if e.Getenv == nil {
-		e.Getenv = func(string) string { return "" }
-	}
-	if e.Stdout == nil {
-		e.Stdout = io.Discard
-	}
-	if e.Stderr == nil {
-		e.Stderr = io.Discard
-	}
-	if e.UserCacheDir == nil {
-		e.UserCacheDir = os.UserCacheDir
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-}
 
 const usage = `lambda-layers builds AWS Lambda Python layers from requirements files.
 
@@ -80,18 +33,18 @@ Exit codes: 0 built within quotas, 1 build failed, 2 usage error, 3 built but a 
 `
 
 // Main runs the program with args (without the program name) and returns the exit code.
-func Main(ctx context.Context, env Env, args []string) int {
-	env.defaults()
+func Main(ctx context.Context, env build.Env, args []string) int {
+	env.Defaults()
 	if len(args) == 0 && env.Getenv("GITHUB_ACTIONS") == "true" {
-		return actionMain(ctx, env)
+		return action.Main(ctx, env)
 	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
-		return ExitUsage
+		return exitcode.Usage
 	}
 	switch args[0] {
 	case "build":
-		return build(ctx, env, args[1:])
+		return buildCmd(ctx, env, args[1:])
 	case "lock":
 		return lockCmd(ctx, env, args[1:])
 	case "report":
@@ -99,12 +52,12 @@ func Main(ctx context.Context, env Env, args []string) int {
 	case "publish":
 		return publishCmd(ctx, env, args[1:])
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, "lambda-layers", Version)
-		return ExitOK
+		fmt.Fprintln(env.Stdout, "lambda-layers", version.Version)
+		return exitcode.OK
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
-		return ExitOK
+		return exitcode.OK
 	}
 	fmt.Fprintf(env.Stderr, "lambda-layers: unknown command %q\n\n%s", args[0], usage)
-	return ExitUsage
+	return exitcode.Usage
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 )
 
 // The corpus: real wheels repacked from this machine's python3.11 packages by ../shared/tools/repack-wheels.py,
@@ -224,7 +226,7 @@ func TestDifferentialPipGlibcTrap(t *testing.T) {
 	req := writeReqs(t, dir, []string{"orjson"})
 	r := runMain(t, nil, "build", "-r", req, "--runtime", "python3.11", "--index-url", indexURL,
 		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "no wheel for python3.11 on x86_64 (glibc ≤ 2.26); files offer manylinux_2_28_x86_64") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "no wheel for python3.11 on x86_64 (glibc ≤ 2.26); files offer manylinux_2_28_x86_64") {
 		t.Errorf("exit %d, want a failure naming manylinux_2_28:\n%s", r.code, r.stdout)
 	}
 	args := []string{"-m", "pip", "download", "--quiet", "--no-deps", "-d", filepath.Join(dir, "pip"), "--index-url", indexURL,
@@ -238,7 +240,7 @@ func TestDifferentialPipGlibcTrap(t *testing.T) {
 	// On python3.12 (glibc 2.34) it builds.
 	r = runMain(t, nil, "build", "-r", req, "--runtime", "python3.12", "--index-url", indexURL,
 		"--out", filepath.Join(dir, "dist312"), "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "no wheel for python3.12") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "no wheel for python3.12") {
 		// orjson's corpus wheel is cp311-only, so 3.12 must fail too — for the Python tag, not glibc.
 		t.Errorf("python3.12: exit %d:\n%s", r.code, r.stdout)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/publish/mototest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -32,7 +34,7 @@ func runPublish(t *testing.T, srv *mototest.Server, account string, args ...stri
 		client = &http.Client{Transport: mototest.Transport(account, nil)}
 	}
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{Getenv: getenv, Stdout: &stdout, Stderr: &stderr, HTTPClient: client}, append([]string{"publish"}, args...))
+	code := Main(context.Background(), build.Env{Getenv: getenv, Stdout: &stdout, Stderr: &stderr, HTTPClient: client}, append([]string{"publish"}, args...))
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -137,14 +139,14 @@ func TestPublishCLIUsageAndRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown flag", []string{"--nope"}, ExitUsage, "flag provided but not defined"},
-		{"stray argument", []string{"--report", good, "--region", "us-east-1", "extra"}, ExitUsage, `unexpected argument "extra"`},
-		{"function without layer", []string{"--report", good, "--region", "us-east-1", "--function", "fn"}, ExitUsage, "LAYER=FUNCTION"},
-		{"bad account", []string{"--report", good, "--region", "us-east-1", "--share-account", "12"}, ExitUsage, "12 digits"},
-		{"bad template", []string{"--report", good, "--region", "us-east-1", "--name-template", "{name}.{py}"}, ExitUsage, "may only hold"},
-		{"no report", []string{"--report", filepath.Join(dir, "missing.json"), "--region", "us-east-1"}, ExitFailed, "build first"},
-		{"failed layer", []string{"--report", failed, "--region", "us-east-1"}, ExitFailed, "refusing to publish anything"},
-		{"zip missing", []string{"--report", good, "--region", "us-east-1"}, ExitFailed, "opening layer zip"},
+		{"unknown flag", []string{"--nope"}, exitcode.Usage, "flag provided but not defined"},
+		{"stray argument", []string{"--report", good, "--region", "us-east-1", "extra"}, exitcode.Usage, `unexpected argument "extra"`},
+		{"function without layer", []string{"--report", good, "--region", "us-east-1", "--function", "fn"}, exitcode.Usage, "LAYER=FUNCTION"},
+		{"bad account", []string{"--report", good, "--region", "us-east-1", "--share-account", "12"}, exitcode.Usage, "12 digits"},
+		{"bad template", []string{"--report", good, "--region", "us-east-1", "--name-template", "{name}.{py}"}, exitcode.Usage, "may only hold"},
+		{"no report", []string{"--report", filepath.Join(dir, "missing.json"), "--region", "us-east-1"}, exitcode.Failed, "build first"},
+		{"failed layer", []string{"--report", failed, "--region", "us-east-1"}, exitcode.Failed, "refusing to publish anything"},
+		{"zip missing", []string{"--report", good, "--region", "us-east-1"}, exitcode.Failed, "opening layer zip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/publish"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -33,7 +35,7 @@ type publishFlags struct {
 	public, dryRun                                 bool
 }
 
-func publishCmd(ctx context.Context, env Env, args []string) int {
+func publishCmd(ctx context.Context, env build.Env, args []string) int {
 	var f publishFlags
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -54,7 +56,7 @@ func publishCmd(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&f.license, "license", "", "LicenseInfo of each version")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the calls that would be made; write nothing")
 	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+		return exitcode.Usage
 	}
 	if fs.NArg() > 0 {
 		return publishUsageErr(env, "unexpected argument %q", fs.Arg(0))
@@ -89,12 +91,12 @@ func publishCmd(ctx context.Context, env Env, args []string) int {
 	rep, err := readPublishReport(f.report)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
-		return ExitFailed
+		return exitcode.Failed
 	}
 	clients, err := publish.NewAWSClients(ctx, publish.ClientConfig{Getenv: env.Getenv, HTTPClient: env.HTTPClient})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
-		return ExitFailed
+		return exitcode.Failed
 	}
 	if len(o.Regions) == 0 && clients.Region() != "" {
 		o.Regions = []string{clients.Region()}
@@ -111,16 +113,16 @@ func publishCmd(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
 		if errors.As(err, new(*publish.OptionsError)) {
-			return ExitUsage
+			return exitcode.Usage
 		}
-		return ExitFailed
+		return exitcode.Failed
 	}
-	return ExitOK
+	return exitcode.OK
 }
 
-func publishUsageErr(env Env, format string, args ...any) int {
+func publishUsageErr(env build.Env, format string, args ...any) int {
 	fmt.Fprintf(env.Stderr, "lambda-layers publish: "+format+"\n", args...)
-	return ExitUsage
+	return exitcode.Usage
 }
 
 // publishSplit flattens repeated and comma-separated values.

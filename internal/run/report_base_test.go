@@ -17,6 +17,8 @@ import (
 	extast "github.com/yuin/goldmark/extension/ast"
 	gmtext "github.com/yuin/goldmark/text"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/gitrev/gitrevtest"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
@@ -39,7 +41,7 @@ func runReport(t *testing.T, env map[string]string, dir string, args ...string) 
 	js, md, sum := filepath.Join(dir, "report.json"), filepath.Join(dir, "comment.md"), filepath.Join(dir, "summary.md")
 	all := append([]string{"report"}, args...)
 	all = append(all, "--json", js, "--markdown", md, "--summary", sum)
-	code := Main(context.Background(), Env{
+	code := Main(context.Background(), build.Env{
 		Getenv: func(k string) string { return env[k] },
 		Stdout: &stdout, Stderr: &stderr,
 		Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) },
@@ -96,7 +98,7 @@ func TestReportAgainstBase(t *testing.T) {
 
 	r := runReport(t, nil, work, "-r", req, "--runtime", "python3.12", "--arch", "x86_64,arm64", "--index-url", srv.URL,
 		"--base", "HEAD~1", "--out", filepath.Join(work, "dist"), "--cache-dir", cache)
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("%s", r)
 	}
 	d := r.report.Diff
@@ -168,7 +170,7 @@ func TestReportAgainstBase(t *testing.T) {
 	}
 	again := runReport(t, nil, t.TempDir(), "-r", req, "--runtime", "python3.12", "--arch", "x86_64,arm64", "--index-url", srv.URL,
 		"--base", "HEAD~1", "--out", filepath.Join(work, "dist2"), "--cache-dir", cache)
-	if again.code != ExitOK {
+	if again.code != exitcode.OK {
 		t.Fatalf("%s", again)
 	}
 	metaAfter := 0
@@ -196,7 +198,7 @@ func TestReportShallowClone(t *testing.T) {
 		"--out", filepath.Join(work, "dist"), "--cache-dir", filepath.Join(work, "cache")}
 
 	r := runReport(t, nil, work, args...)
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("a missing base must not fail the report: %s", r)
 	}
 	fetch := "git fetch --no-tags --depth=1 origin " + base
@@ -211,7 +213,7 @@ func TestReportShallowClone(t *testing.T) {
 
 	gitrevtest.Run(t, clone.Dir, strings.Fields(strings.TrimPrefix(fetch, "git "))...)
 	r = runReport(t, nil, work, args...)
-	if r.code != ExitOK || r.report.Diff == nil || r.report.Diff.Unavailable != "" || r.report.Diff.BaseSHA != base {
+	if r.code != exitcode.OK || r.report.Diff == nil || r.report.Diff.Unavailable != "" || r.report.Diff.BaseSHA != base {
 		t.Fatalf("after the fetch: %s\n%+v", r, r.report.Diff)
 	}
 	if c := r.report.Diff.Layers[0].Changes; len(c) != 1 || c[0].Kind != report.ChangeUpgraded {
@@ -234,7 +236,7 @@ func TestReportNewRequirementsFile(t *testing.T) {
 	work := t.TempDir()
 	r := runReport(t, nil, work, "-r", filepath.Join(g.Dir, "app", "requirements.txt"), "--runtime", "python3.12",
 		"--index-url", srv.URL, "--base", "main~1", "--out", filepath.Join(work, "dist"), "--cache-dir", filepath.Join(work, "cache"))
-	if r.code != ExitOK || r.report.Diff == nil || r.report.Diff.Layers[0].Status != report.LayerNew {
+	if r.code != exitcode.OK || r.report.Diff == nil || r.report.Diff.Layers[0].Status != report.LayerNew {
 		t.Fatalf("%s\n%+v", r, r.report.Diff)
 	}
 	if !strings.Contains(r.markdown, "| new |") {
@@ -244,7 +246,7 @@ func TestReportNewRequirementsFile(t *testing.T) {
 	r = runReport(t, nil, work2, "-r", filepath.Join(g.Dir, "api", "requirements.txt"), "-r", filepath.Join(g.Dir, "api", "extra.txt"),
 		"--runtime", "python3.12", "--index-url", srv.URL, "--base", "main~1", "--out", filepath.Join(work2, "dist"), "--cache-dir", filepath.Join(work, "cache"))
 	ld := r.report.Diff.Layers[0]
-	if r.code != ExitOK || ld.Status != report.LayerChanged || len(ld.Changes) != 1 || ld.Changes[0].Name != "tinyjson" || ld.Changes[0].Kind != report.ChangeAdded {
+	if r.code != exitcode.OK || ld.Status != report.LayerChanged || len(ld.Changes) != 1 || ld.Changes[0].Name != "tinyjson" || ld.Changes[0].Kind != report.ChangeAdded {
 		t.Errorf("extra.txt is new since the base: %s\n%+v", r, ld)
 	}
 	// Files included with -r are read at the base revision too.
@@ -255,7 +257,7 @@ func TestReportNewRequirementsFile(t *testing.T) {
 	for _, c := range r.report.Diff.Layers[0].Changes {
 		kinds[c.Name] = c.Kind
 	}
-	if r.code != ExitOK || kinds["oldlib"] != report.ChangeRemoved || kinds["stable"] != report.ChangeAdded || len(kinds) != 2 {
+	if r.code != exitcode.OK || kinds["oldlib"] != report.ChangeRemoved || kinds["stable"] != report.ChangeAdded || len(kinds) != 2 {
 		t.Errorf("the include changed from oldlib to stable: %s\n%v", r, kinds)
 	}
 }

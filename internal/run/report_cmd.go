@@ -6,14 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/lambda-layers/lambda-layers/internal/gitrev"
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
 const reportUsage = `Usage:
@@ -42,7 +42,7 @@ type reportOptions struct {
 	set                          map[string]bool // flags given on the command line
 }
 
-func reportCmd(ctx context.Context, env Env, args []string) int {
+func reportCmd(ctx context.Context, env build.Env, args []string) int {
 	o, code := parseReportFlags(env, args)
 	if code >= 0 {
 		return code
@@ -51,20 +51,20 @@ func reportCmd(ctx context.Context, env Env, args []string) int {
 	var (
 		cur, base *report.Report
 		baseErr   error
-		info      baseInfo
+		info      build.BaseInfo
 	)
 	if o.from != "" {
 		var err error
 		if cur, err = readReport(o.from); err != nil {
 			fmt.Fprintf(env.Stderr, "lambda-layers report: %v\n", err)
-			return ExitFailed
+			return exitcode.Failed
 		}
 	} else {
 		plan, code := o.plan(env)
 		if code >= 0 {
 			return code
 		}
-		cur, base, info, baseErr = buildHeadAndBase(ctx, env, plan, o.base, o.repo)
+		cur, base, info, baseErr = build.BuildHeadAndBase(ctx, env, plan, o.base, o.repo)
 		if baseErr != nil {
 			fmt.Fprintf(env.Stderr, "warning: no comparison with the base: %v\n", baseErr)
 		}
@@ -73,7 +73,7 @@ func reportCmd(ctx context.Context, env Env, args []string) int {
 		var err error
 		if base, err = readReport(o.baseFrom); err != nil {
 			fmt.Fprintf(env.Stderr, "lambda-layers report: %v\n", err)
-			return ExitFailed
+			return exitcode.Failed
 		}
 	}
 	policy, err := o.policy(cur.Policy)
@@ -82,11 +82,11 @@ func reportCmd(ctx context.Context, env Env, args []string) int {
 	}
 	report.Evaluate(cur, policy)
 	ref := o.base // with --base-from, the base report's revision (when it has one) names the base
-	if d := DiffWithBase(cur, base, ref, baseErr); d != nil || o.base != "" || o.baseFrom != "" {
+	if d := build.DiffWithBase(cur, base, ref, baseErr); d != nil || o.base != "" || o.baseFrom != "" {
 		cur.Diff = d
 	}
 
-	opts := report.MarkdownOptions{Version: Version, TopN: o.top, BaseRef: ref, HeadSHA: info.head, RepoDir: info.root}
+	opts := report.MarkdownOptions{Version: version.Version, TopN: o.top, BaseRef: ref, HeadSHA: info.Head, RepoDir: info.Root}
 	if cur.Diff != nil {
 		opts.BaseSHA = cur.Diff.BaseSHA
 	}
@@ -139,14 +139,14 @@ func reportCmd(ctx context.Context, env Env, args []string) int {
 	}
 	switch {
 	case !ok, cur.Failed():
-		return ExitFailed
+		return exitcode.Failed
 	case policy.Fails(cur):
-		return ExitQuota
+		return exitcode.Quota
 	}
-	return ExitOK
+	return exitcode.OK
 }
 
-func parseReportFlags(env Env, args []string) (*reportOptions, int) {
+func parseReportFlags(env build.Env, args []string) (*reportOptions, int) {
 	o := &reportOptions{set: map[string]bool{}}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -167,9 +167,9 @@ func parseReportFlags(env Env, args []string) (*reportOptions, int) {
 	fs.IntVar(&o.top, "top", report.DefaultTopN, "packages per layer in the comment's tables")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, ExitOK
+			return nil, exitcode.OK
 		}
-		return nil, ExitUsage
+		return nil, exitcode.Usage
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	switch {
@@ -248,17 +248,17 @@ func (o *reportOptions) policy(stored *report.Policy) (report.Policy, error) {
 	return p, p.Validate()
 }
 
-func (o *reportOptions) plan(env Env) (Plan, int) {
+func (o *reportOptions) plan(env build.Env) (build.Plan, int) {
 	targets, err := o.targets()
 	if err != nil {
-		return Plan{}, reportUsageErr(env, "%v", err)
+		return build.Plan{}, reportUsageErr(env, "%v", err)
 	}
 	return o.buildOptions.plan(targets), -1
 }
 
-func reportUsageErr(env Env, format string, args ...any) int {
+func reportUsageErr(env build.Env, format string, args ...any) int {
 	fmt.Fprintf(env.Stderr, "lambda-layers report: "+format+"\n", args...)
-	return ExitUsage
+	return exitcode.Usage
 }
 
 func readReport(path string) (*report.Report, error) {
@@ -278,7 +278,7 @@ func readReport(path string) (*report.Report, error) {
 
 // writeOutput writes b to path: "-" is standard output, and $GITHUB_STEP_SUMMARY is appended to, as
 // GitHub expects of every writer of a step's summary.
-func writeOutput(env Env, path string, b []byte) error {
+func writeOutput(env build.Env, path string, b []byte) error {
 	if path == "-" {
 		_, err := env.Stdout.Write(b)
 		return err
@@ -300,111 +300,4 @@ func writeOutput(env Env, path string, b []byte) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
-}
-
-// BuildWithBase builds plan from the working tree and, when base is a git revision, builds the same
-// layers and targets again with the requirements files as they are at that revision (read with git,
-// no checkout; the wheel cache is shared, so the base costs little more than resolving). repoDir is
-// the git working tree; "" means the one holding the plan's first requirements file.
-//
-// cur is never nil. err is about the base only (not a git repository, the revision missing from a
-// shallow clone: a *gitrev.MissingRevisionError that says what to fetch); the head is built anyway.
-// A layer whose requirements files are all missing at the base is new: the base report leaves it out.
-func BuildWithBase(ctx context.Context, env Env, plan Plan, base, repoDir string) (cur, baseRep *report.Report, err error) {
-	cur, baseRep, _, err = buildHeadAndBase(ctx, env, plan, base, repoDir)
-	return cur, baseRep, err
-}
-
-// DiffWithBase is the comparison to render: Compare's, or one that says why there is none when
-// BuildWithBase returned an error. ref names the base as the user did.
-func DiffWithBase(cur, base *report.Report, ref string, err error) *report.Diff {
-	if err != nil {
-		return &report.Diff{BaseRef: ref, Unavailable: err.Error(), Layers: []report.LayerDiff{}}
-	}
-	d := report.Compare(cur, base)
-	if d != nil {
-		d.BaseRef = ref
-	}
-	return d
-}
-
-type baseInfo struct {
-	root, head string // the working tree's top and HEAD commit, when git was used
-}
-
-func buildHeadAndBase(ctx context.Context, env Env, plan Plan, base, repoDir string) (cur, baseRep *report.Report, info baseInfo, err error) {
-	env.defaults()
-	var repo *gitrev.Repo
-	var commit string
-	if base != "" {
-		repo, commit, err = openBase(ctx, plan, base, repoDir)
-		if repo != nil {
-			info.root = repo.Root
-			info.head, _ = repo.Commit(ctx, "HEAD")
-		}
-	}
-	cur = Build(ctx, env, plan)
-	if base == "" || err != nil {
-		return cur, nil, info, err
-	}
-	bp := plan
-	bp.ReadFile = repo.Reader(ctx, commit)
-	bp.Layers = nil
-	for _, lp := range plan.Layers {
-		var files []string
-		for _, f := range lp.Requirements {
-			if _, err := bp.ReadFile(f); errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			files = append(files, f) // read errors other than a missing file fail that layer's base build, visibly
-		}
-		if len(files) > 0 {
-			lp.Requirements = files
-			bp.Layers = append(bp.Layers, lp)
-		}
-	}
-	tmp, err := os.MkdirTemp("", "lambda-layers-base-")
-	if err != nil {
-		return cur, nil, info, fmt.Errorf("building the base: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	bp.Out = tmp
-	fmt.Fprintf(env.Stderr, "comparing with %s (%s)\n", base, shortCommit(commit))
-	benv := env
-	benv.Stderr, benv.StderrIsTerminal = io.Discard, false // the head's build already said what there is to say
-	baseRep = Build(ctx, benv, bp)
-	baseRep.Revision = commit
-	for i := range baseRep.Layers {
-		baseRep.Layers[i].Zip = "" // in a directory that is gone
-	}
-	return cur, baseRep, info, nil
-}
-
-func openBase(ctx context.Context, plan Plan, base, repoDir string) (*gitrev.Repo, string, error) {
-	if repoDir == "" {
-		repoDir = "."
-		if len(plan.Layers) > 0 && len(plan.Layers[0].Requirements) > 0 {
-			repoDir = filepath.Dir(plan.Layers[0].Requirements[0])
-		}
-	}
-	repo, err := gitrev.Open(ctx, repoDir)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the base %q: %w", base, err)
-	}
-	commit, err := repo.Commit(ctx, base)
-	if err != nil {
-		var missing *gitrev.MissingRevisionError
-		if errors.As(err, &missing) {
-			return repo, "", err
-		}
-		return repo, "", fmt.Errorf("reading the base %q: %w", base, err)
-	}
-	return repo, commit, nil
-}
-
-func shortCommit(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
 }

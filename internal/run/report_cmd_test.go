@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
@@ -38,13 +40,13 @@ func TestReportPolicyExitCodes(t *testing.T) {
 		code  int
 		state string
 	}{
-		{"within", nil, ExitOK, "✅ ok"},
-		{"over budget", []string{"--budget-unzipped", "20KB"}, ExitQuota, "❌ over budget 20.0 KB unzipped"},
-		{"over budget, never", []string{"--budget-unzipped", "20KB", "--fail-on", "never"}, ExitOK, "❌ over budget"},
-		{"near budget", []string{"--budget-unzipped", "40KB"}, ExitOK, "⚠️ 87% of budget 40.0 KB unzipped"},
-		{"near budget, fail on warn", []string{"--budget-unzipped", "40KB", "--fail-on", "warn"}, ExitQuota, "⚠️"},
-		{"warn threshold", []string{"--budget-unzipped", "40KB", "--warn", "95", "--fail-on", "warn"}, ExitOK, "✅ ok"},
-		{"zipped budget", []string{"--budget-zipped", "0.001MB"}, ExitQuota, "❌ over budget 1.0 KB zipped"},
+		{"within", nil, exitcode.OK, "✅ ok"},
+		{"over budget", []string{"--budget-unzipped", "20KB"}, exitcode.Quota, "❌ over budget 20.0 KB unzipped"},
+		{"over budget, never", []string{"--budget-unzipped", "20KB", "--fail-on", "never"}, exitcode.OK, "❌ over budget"},
+		{"near budget", []string{"--budget-unzipped", "40KB"}, exitcode.OK, "⚠️ 87% of budget 40.0 KB unzipped"},
+		{"near budget, fail on warn", []string{"--budget-unzipped", "40KB", "--fail-on", "warn"}, exitcode.Quota, "⚠️"},
+		{"warn threshold", []string{"--budget-unzipped", "40KB", "--warn", "95", "--fail-on", "warn"}, exitcode.OK, "✅ ok"},
+		{"zipped budget", []string{"--budget-zipped", "0.001MB"}, exitcode.Quota, "❌ over budget 1.0 KB zipped"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
@@ -58,7 +60,7 @@ func TestReportPolicyExitCodes(t *testing.T) {
 			if len(r.report.Layers) != 1 || r.report.Policy == nil {
 				t.Errorf("report.json must be written with the policy: %+v", r.report)
 			}
-			if c.code == ExitQuota && !strings.Contains(r.markdown, "**This check fails**") {
+			if c.code == exitcode.Quota && !strings.Contains(r.markdown, "**This check fails**") {
 				t.Errorf("a failing check must say so:\n%s", r.markdown)
 			}
 		})
@@ -77,7 +79,7 @@ func TestReportFromFile(t *testing.T) {
 		"--budget-unzipped", "20KB", "--name", "app")
 	base := runReport(t, nil, filepath.Join(dir, "base"), "-r", writeReq(t, filepath.Join(dir, "b"), "oldlib\ntinyjson==1.0.0\n"),
 		"--runtime", "python3.12", "--index-url", srv.URL, "--out", filepath.Join(dir, "dist-b"), "--cache-dir", cache, "--name", "app")
-	if head.code != ExitQuota || base.code != ExitOK {
+	if head.code != exitcode.Quota || base.code != exitcode.OK {
 		t.Fatalf("head %s\nbase %s", head, base)
 	}
 	downloads := srv.Requests("/")
@@ -86,7 +88,7 @@ func TestReportFromFile(t *testing.T) {
 	if srv.Requests("/") != downloads {
 		t.Error("--from must not build")
 	}
-	if r.code != ExitQuota {
+	if r.code != exitcode.Quota {
 		t.Errorf("the stored budget still applies: %s", r)
 	}
 	d := r.report.Diff
@@ -98,14 +100,14 @@ func TestReportFromFile(t *testing.T) {
 	}
 	// Flags override the stored policy.
 	r = runReport(t, nil, filepath.Join(dir, "render2"), "--from", filepath.Join(dir, "head", "report.json"), "--fail-on", "never")
-	if r.code != ExitOK || r.report.Diff != nil {
+	if r.code != exitcode.OK || r.report.Diff != nil {
 		t.Errorf("fail-on never, no base: %s %+v", r, r.report.Diff)
 	}
 	// The comment can go to standard output; the table then goes to standard error.
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{Stdout: &stdout, Stderr: &stderr},
+	code := Main(context.Background(), build.Env{Stdout: &stdout, Stderr: &stderr},
 		[]string{"report", "--from", filepath.Join(dir, "head", "report.json"), "--markdown", "-", "--fail-on", "never"})
-	if code != ExitOK || !strings.HasPrefix(stdout.String(), report.Marker) || !strings.Contains(stderr.String(), "LAYER") {
+	if code != exitcode.OK || !strings.HasPrefix(stdout.String(), report.Marker) || !strings.Contains(stderr.String(), "LAYER") {
 		t.Errorf("--markdown -: exit %d\nstdout %q\nstderr %q", code, stdout.String(), stderr.String())
 	}
 }
@@ -118,7 +120,7 @@ func TestReportShowsFailures(t *testing.T) {
 	req := writeReq(t, dir, "# comment\n\nnumpyish\n")
 	r := runReport(t, nil, dir, "-r", req, "--runtime", "python3.12", "--arch", "arm64", "--index-url", srv.URL,
 		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitFailed {
+	if r.code != exitcode.Failed {
 		t.Fatalf("%s", r)
 	}
 	for _, want := range []string{"### 📦 Lambda layers — ❌ failed to build", "💥 build failed", "#### 💥 Failed to build",
@@ -157,16 +159,16 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"report", "--top", "0", "--from", "r.json"}, "--top"},
 	} {
 		var stderr bytes.Buffer
-		code := Main(context.Background(), Env{Stderr: &stderr}, c.args)
-		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
+		code := Main(context.Background(), build.Env{Stderr: &stderr}, c.args)
+		if code != exitcode.Usage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, stderr.String(), c.want)
 		}
 	}
 	var stderr bytes.Buffer
-	if code := Main(context.Background(), Env{Stderr: &stderr}, []string{"report", "--from", filepath.Join(t.TempDir(), "nope.json")}); code != ExitFailed {
+	if code := Main(context.Background(), build.Env{Stderr: &stderr}, []string{"report", "--from", filepath.Join(t.TempDir(), "nope.json")}); code != exitcode.Failed {
 		t.Errorf("a missing --from file: exit %d", code)
 	}
-	if code := Main(context.Background(), Env{Stderr: &stderr}, []string{"report", "-h"}); code != ExitOK || !strings.Contains(stderr.String(), "--base REF") {
+	if code := Main(context.Background(), build.Env{Stderr: &stderr}, []string{"report", "-h"}); code != exitcode.OK || !strings.Contains(stderr.String(), "--base REF") {
 		t.Errorf("-h: exit %d %q", code, stderr.String())
 	}
 }
@@ -179,7 +181,7 @@ func TestReportNotAGitRepository(t *testing.T) {
 	dir := t.TempDir()
 	r := runReport(t, nil, dir, "-r", writeReq(t, dir, "stable\n"), "--runtime", "python3.12", "--index-url", srv.URL,
 		"--base", "main", "--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != ExitOK || r.report.Diff == nil || !strings.Contains(r.report.Diff.Unavailable, "git repository") ||
+	if r.code != exitcode.OK || r.report.Diff == nil || !strings.Contains(r.report.Diff.Unavailable, "git repository") ||
 		!strings.Contains(r.markdown, "No comparison with the base") {
 		t.Errorf("%s\n%+v", r, r.report.Diff)
 	}

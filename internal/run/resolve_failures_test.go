@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
 )
@@ -61,7 +62,7 @@ func TestFailureMessages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := buildWith(t, srv, c.reqs, c.runtime, c.arch)
-			if r.code != ExitFailed || len(r.report.Layers) != 1 || r.report.Layers[0].Error == nil {
+			if r.code != exitcode.Failed || len(r.report.Layers) != 1 || r.report.Layers[0].Error == nil {
 				t.Fatalf("exit %d, want a failure in the report:\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			f := r.report.Layers[0].Error

@@ -1,4 +1,4 @@
-package run
+package build
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/resolve"
 	"github.com/lambda-layers/lambda-layers/internal/target"
+	"github.com/lambda-layers/lambda-layers/internal/version"
 	"github.com/lambda-layers/lambda-layers/internal/wheel"
 )
 
@@ -49,7 +50,7 @@ type LayerPlan struct {
 // Build builds every layer for every target. A failure is recorded in that layer's report entry (with
 // the file:line at fault when known) and the others go on; Build itself never fails.
 func Build(ctx context.Context, env Env, p Plan) *report.Report {
-	env.defaults()
+	env.Defaults()
 	rep := &report.Report{Layers: []report.Layer{}}
 	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}}
 	setupErr := b.setup(ctx)
@@ -128,7 +129,7 @@ func (b *builder) client(set *requirements.Set) (*index.Client, error) {
 	if c := b.clients[key]; c != nil {
 		return c, nil
 	}
-	opts := []index.Option{index.WithUserAgent("lambda-layers/" + Version), index.WithGetenv(b.env.Getenv)}
+	opts := []index.Option{index.WithUserAgent("lambda-layers/" + version.Version), index.WithGetenv(b.env.Getenv)}
 	if b.env.HTTPClient != nil {
 		opts = append(opts, index.WithHTTPClient(b.env.HTTPClient))
 	}

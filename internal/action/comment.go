@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -145,41 +146,41 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 	dir := r.outDir()
 	cur, base, prs, err := readArtifacts(dir)
 	if err != nil {
-		return r.fatal(ExitFailed, "reading the reports to comment", err)
+		return r.fatal(exitcode.Failed, "reading the reports to comment", err)
 	}
 	if len(prs) == 0 {
-		return r.fatal(ExitFailed, "reading the reports to comment", fmt.Errorf("no pr.json under %s: the pull_request run writes it next to report.json in mode report", r.rel(dir)))
+		return r.fatal(exitcode.Failed, "reading the reports to comment", fmt.Errorf("no pr.json under %s: the pull_request run writes it next to report.json in mode report", r.rel(dir)))
 	}
 	pr := prs[0]
 	for _, p := range prs[1:] {
 		if p.Number != pr.Number || p.HeadSHA != pr.HeadSHA {
-			return r.fatal(ExitFailed, "reading the reports to comment", fmt.Errorf("the reports are for different pull requests or commits (#%d at %s, #%d at %s)", pr.Number, shortRev(pr.HeadSHA), p.Number, shortRev(p.HeadSHA)))
+			return r.fatal(exitcode.Failed, "reading the reports to comment", fmt.Errorf("the reports are for different pull requests or commits (#%d at %s, #%d at %s)", pr.Number, shortRev(pr.HeadSHA), p.Number, shortRev(p.HeadSHA)))
 		}
 	}
 	if pr.Number <= 0 {
-		return r.fatal(ExitFailed, "reading pr.json", fmt.Errorf("no pull request number"))
+		return r.fatal(exitcode.Failed, "reading pr.json", fmt.Errorf("no pull request number"))
 	}
 	if pr.Repository != "" && r.repository() != "" && pr.Repository != r.repository() {
-		return r.fatal(ExitFailed, "reading pr.json", fmt.Errorf("the report is for %s, not %s", pr.Repository, r.repository()))
+		return r.fatal(exitcode.Failed, "reading pr.json", fmt.Errorf("the report is for %s, not %s", pr.Repository, r.repository()))
 	}
 	s, err := r.sticky()
 	if err != nil {
-		return r.fatal(ExitFailed, "commenting", err)
+		return r.fatal(exitcode.Failed, "commenting", err)
 	}
 	s.Number = pr.Number
 	// The artifact comes from a run of the pull request's own code: trust its PR number only when
 	// the run it came from, and the pull request itself, are at the same commit.
 	if wr := r.event.WorkflowRun; wr != nil {
 		if pr.HeadSHA != wr.HeadSHA {
-			return r.fatal(ExitFailed, "checking pr.json", fmt.Errorf("it is for commit %s, but the workflow run was for %s", shortRev(pr.HeadSHA), shortRev(wr.HeadSHA)))
+			return r.fatal(exitcode.Failed, "checking pr.json", fmt.Errorf("it is for commit %s, but the workflow run was for %s", shortRev(pr.HeadSHA), shortRev(wr.HeadSHA)))
 		}
 		head, err := github.PullRequestHead(ctx, s.Client, s.Owner, s.Repo, pr.Number)
 		if err != nil {
-			return r.fatal(ExitFailed, "checking the pull request", err)
+			return r.fatal(exitcode.Failed, "checking the pull request", err)
 		}
 		if head != pr.HeadSHA {
 			r.notef("pull request #%d has moved on to %s since this report (for %s): not commenting; the newer run will", pr.Number, shortRev(head), shortRev(pr.HeadSHA))
-			return ExitOK
+			return exitcode.OK
 		}
 	}
 	if policy := cur.Policy; policy != nil {
@@ -195,10 +196,10 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 		if github.IsForbidden(err) {
 			err = fmt.Errorf("%w (the commenting job needs permissions: pull-requests: write)", err)
 		}
-		return r.fatal(ExitFailed, "commenting", err)
+		return r.fatal(exitcode.Failed, "commenting", err)
 	}
 	fmt.Fprintf(r.env.Stderr, "report comment %s on #%d: %s\n", res.Action, pr.Number, res.URL)
-	return ExitOK
+	return exitcode.OK
 }
 
 // readArtifacts reads every report.json, base-report.json and pr.json under dir (one set per matrix

@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"bytes"
@@ -12,14 +12,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
 // buildPlan turns the config into the build engine's plan, with paths made absolute under the
 // workspace (the process's working directory need not be the workspace).
-func (r *actionRun) buildPlan() (Plan, error) {
-	p := Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir()}
+func (r *actionRun) buildPlan() (build.Plan, error) {
+	p := build.Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir()}
 	if u := p.IndexURL; u != "" && !strings.Contains(u, "://") && !filepath.IsAbs(u) {
 		p.IndexURL = filepath.Join(r.root, filepath.FromSlash(u)) // a local index in the repository
 	}
@@ -28,7 +30,7 @@ func (r *actionRun) buildPlan() (Plan, error) {
 		if err != nil {
 			return p, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
-		lp := LayerPlan{Name: l.Name, Targets: ts}
+		lp := build.LayerPlan{Name: l.Name, Targets: ts}
 		for _, f := range l.Requirements {
 			lp.Requirements = append(lp.Requirements, filepath.Join(r.root, filepath.FromSlash(f)))
 		}
@@ -57,7 +59,7 @@ func (r *actionRun) buildMode(ctx context.Context, withReport bool) int {
 func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Report, d *report.Diff, baseSHA string, code int) {
 	plan, err := r.buildPlan()
 	if err != nil {
-		return nil, nil, "", r.fatal(ExitUsage, "planning the build", err)
+		return nil, nil, "", r.fatal(exitcode.Usage, "planning the build", err)
 	}
 	var base *report.Report
 	unavailable := ""
@@ -75,7 +77,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 		}
 	}
 	if cur == nil {
-		cur = Build(ctx, r.env, plan)
+		cur = build.Build(ctx, r.env, plan)
 	}
 	policy := r.cfg.Policy()
 	for _, rep := range []*report.Report{cur, base} {
@@ -98,10 +100,10 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	}
 	out := r.outDir()
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, nil, "", r.fatal(ExitFailed, "writing the report", err)
+		return nil, nil, "", r.fatal(exitcode.Failed, "writing the report", err)
 	}
 	if err := cur.WriteFile(filepath.Join(out, "report.json")); err != nil {
-		return nil, nil, "", r.fatal(ExitFailed, "writing the report", err)
+		return nil, nil, "", r.fatal(exitcode.Failed, "writing the report", err)
 	}
 	if base != nil {
 		if err := base.WriteFile(filepath.Join(out, "base-report.json")); err != nil {
@@ -118,7 +120,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	r.setJSON("changed", r.changedNames(ctx, baseSHA))
 	r.setJSON("published", []string{})
 	r.annotateReport(cur)
-	return cur, d, baseSHA, policyExit(cur, policy)
+	return cur, d, baseSHA, exitcode.OfPolicy(cur, policy)
 }
 
 // baseSHA is the revision to compare with: the base-ref input, else the pull request's base or the
@@ -282,7 +284,7 @@ func (r *actionRun) publishMode(ctx context.Context) int {
 	if cur == nil {
 		return code
 	}
-	if code != ExitOK {
+	if code != exitcode.OK {
 		r.summarize(cur, nil, "")
 		fmt.Fprintf(&r.summary, "\nNothing was published: the build did not pass.\n")
 		return code
@@ -294,9 +296,9 @@ func (r *actionRun) publishMode(ctx context.Context) int {
 	}
 	r.setJSON("published", published)
 	if err != nil {
-		return r.fatal(ExitFailed, "publishing", err)
+		return r.fatal(exitcode.Failed, "publishing", err)
 	}
-	return ExitOK
+	return exitcode.OK
 }
 
 // writeJSONFile writes v as indented JSON.

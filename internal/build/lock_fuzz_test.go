@@ -1,4 +1,4 @@
-package run
+package build
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/pep440"
+	"github.com/lambda-layers/lambda-layers/internal/pep508"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/resolve"
 	"github.com/lambda-layers/lambda-layers/internal/target"
@@ -89,7 +90,7 @@ func projectName(s string) string {
 		return -1
 	}, s)
 	s = strings.Trim(s, "-_.")
-	return normalize(s)
+	return pep508.NormalizeName(s)
 }
 
 // printable drops control characters: an origin is a file name and line, never a line break.

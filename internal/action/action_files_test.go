@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"bufio"
@@ -303,7 +303,7 @@ func TestDockerfile(t *testing.T) {
 			build.WriteString(in.Cmd + " " + in.Args + "\n")
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-ldflags", "-X github.com/lambda-layers/lambda-layers/internal/run.Version=", "go build"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-ldflags", "-X github.com/lambda-layers/lambda-layers/internal/version.Version=", "go build"} {
 		if !strings.Contains(build.String(), want) {
 			t.Errorf("the build stage lacks %q", want)
 		}

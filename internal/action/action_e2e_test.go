@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/github/githubtest"
 )
@@ -18,7 +19,7 @@ import (
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "lambda-layers")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X github.com/lambda-layers/lambda-layers/internal/run.Version=v0.0.0-e2e", "-o", bin, "github.com/lambda-layers/lambda-layers")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X github.com/lambda-layers/lambda-layers/internal/version.Version=v0.0.0-e2e", "-o", bin, "github.com/lambda-layers/lambda-layers")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -134,7 +135,7 @@ func TestActionEndToEnd(t *testing.T) {
 
 	// 1. The pull request's first run: a comment is created; the outputs are JSON.
 	r := runAsRunner(t, bin, ws, env(eventFile(t, "pull_request.json", base, head)))
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("first run: %s", r)
 	}
 	ours := ourComments(gh, 42)
@@ -184,7 +185,7 @@ func TestActionEndToEnd(t *testing.T) {
 	head2 := ws.commit("add bigdata")
 	gh.AddComment(42, "reviewer", "more discussion after our comment")
 	r = runAsRunner(t, bin, ws, env(eventFile(t, "pull_request.json", base, head2)))
-	if r.code != ExitQuota {
+	if r.code != exitcode.Quota {
 		t.Errorf("over budget with fail-on exceeded: %s", r)
 	}
 	ours2 := ourComments(gh, 42)
@@ -197,7 +198,7 @@ func TestActionEndToEnd(t *testing.T) {
 
 	// fail-on quota (Lambda's limits only) lets the same build pass.
 	r = runAsRunner(t, bin, ws, env(eventFile(t, "pull_request.json", base, head2), "INPUT_FAIL-ON", "quota"))
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Errorf("fail-on quota: %s", r)
 	}
 
@@ -205,7 +206,7 @@ func TestActionEndToEnd(t *testing.T) {
 	// summary says why there is no comment, and the body is an output.
 	gh.SetForbidden(true)
 	r = runAsRunner(t, bin, ws, env(eventFile(t, "pull_request_fork.json", base, head2), "INPUT_FAIL-ON", "never"))
-	if r.code != ExitOK || !strings.Contains(r.summary, "403") || !strings.HasPrefix(r.outputs["comment-body"], github.Marker) {
+	if r.code != exitcode.OK || !strings.Contains(r.summary, "403") || !strings.HasPrefix(r.outputs["comment-body"], github.Marker) {
 		t.Errorf("403: %s", r)
 	}
 	gh.SetForbidden(false)
@@ -215,7 +216,7 @@ func TestActionEndToEnd(t *testing.T) {
 	ws.write("layers/web/requirements.txt", "hello==1.0\n-e ./local-package\n")
 	head3 := ws.commit("an editable requirement")
 	r = runAsRunner(t, bin, ws, env(eventFile(t, "pull_request.json", base, head3), "INPUT_FAIL-ON", "never"))
-	if r.code != ExitFailed {
+	if r.code != exitcode.Failed {
 		t.Errorf("a broken requirements file: %s", r)
 	}
 	if !strings.Contains(r.stdout, "::error file=layers/web/requirements.txt,line=2,") {

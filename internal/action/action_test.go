@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/github/githubtest"
 	"github.com/lambda-layers/lambda-layers/internal/publish/mototest"
@@ -29,7 +31,7 @@ func (r actionResult) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s\nsummary:\n%s", r.code, r.stdout, r.stderr, r.summary)
 }
 
-// runAction runs Main as the action with the workspace ws and env (INPUT_* etc.).
+// runAction runs Main with the workspace ws and env (INPUT_* etc.).
 func runAction(t *testing.T, ws *workspace, env map[string]string) actionResult {
 	t.Helper()
 	return runActionWith(t, ws, env, nil)
@@ -47,10 +49,10 @@ func runActionWith(t *testing.T, ws *workspace, env map[string]string, client *h
 	}
 	var stdout, stderr bytes.Buffer
 	cache := filepath.Join(ws.home, "cache")
-	code := Main(context.Background(), Env{
+	code := Main(context.Background(), build.Env{
 		Getenv: func(k string) string { return full[k] }, Stdout: &stdout, Stderr: &stderr,
 		UserCacheDir: func() (string, error) { return cache, nil }, HTTPClient: client,
-	}, nil)
+	})
 	r := actionResult{code: code, stdout: stdout.String(), stderr: stderr.String(), outputs: map[string]string{}}
 	if _, err := os.Stat(full["GITHUB_OUTPUT"]); err == nil {
 		r.outputs = readOutputs(t, full["GITHUB_OUTPUT"])
@@ -65,7 +67,7 @@ func TestActionConfigErrorsAreAnnotated(t *testing.T) {
 	ws := newWorkspace(t)
 	ws.write(".github/lambda-layers.yml", "layers:\n  - name: data\n    requirments: [r.txt]\n    runtimes: [python3.12]\n")
 	r := runAction(t, ws, map[string]string{"GITHUB_EVENT_NAME": "push"})
-	if r.code != ExitUsage {
+	if r.code != exitcode.Usage {
 		t.Fatalf("%s", r)
 	}
 	if !strings.Contains(r.stdout, "::error file=.github/lambda-layers.yml,line=3,title=lambda-layers config::unknown key \"requirments\" in a layer: did you mean \"requirements\"?") {
@@ -76,7 +78,7 @@ func TestActionConfigErrorsAreAnnotated(t *testing.T) {
 	}
 
 	r = runAction(t, ws, map[string]string{"INPUT_MODE": "deploy", "INPUT_COMMENT": "yes"})
-	if r.code != ExitUsage || !strings.Contains(r.stdout, "input mode") || !strings.Contains(r.stdout, "input comment") {
+	if r.code != exitcode.Usage || !strings.Contains(r.stdout, "input mode") || !strings.Contains(r.stdout, "input comment") {
 		t.Errorf("bad inputs: %s", r)
 	}
 }
@@ -88,8 +90,8 @@ func TestActionWithoutCommandFiles(t *testing.T) {
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws.dir, "HOME": ws.home, "INPUT_MODE": "plan",
 		"INPUT_REQUIREMENTS": "*.txt", "INPUT_RUNTIMES": "python3.12"}
 	ws.write("requirements.txt", "six\n")
-	code := Main(context.Background(), Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr}, nil)
-	if code != ExitOK || !strings.Contains(stderr.String(), "GITHUB_OUTPUT") {
+	code := Main(context.Background(), build.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	if code != exitcode.OK || !strings.Contains(stderr.String(), "GITHUB_OUTPUT") {
 		t.Errorf("exit %d\n%s", code, stderr.String())
 	}
 }
@@ -122,7 +124,7 @@ layers:
 
 	env := map[string]string{"INPUT_MODE": "plan", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": eventFile(t, "pull_request.json", base, head)}
 	r := runAction(t, ws, env)
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("%s", r)
 	}
 	var changed []string
@@ -148,7 +150,7 @@ layers:
 	// A matrix leg narrows the config to its layer and target.
 	r = runAction(t, ws, map[string]string{"INPUT_MODE": "plan", "INPUT_LAYER": "b", "INPUT_ARCHITECTURES": "arm64"})
 	mustJSON(t, "matrix", r.outputs["matrix"], &m)
-	if r.code != ExitOK || fmt.Sprint(m.Include) != fmt.Sprint([]leg{{"b", "python3.12", "arm64"}}) {
+	if r.code != exitcode.OK || fmt.Sprint(m.Include) != fmt.Sprint([]leg{{"b", "python3.12", "arm64"}}) {
 		t.Errorf("leg: %v\n%s", m.Include, r)
 	}
 
@@ -184,7 +186,7 @@ func TestActionPlanCutsAt256Legs(t *testing.T) {
 		Include []leg `json:"include"`
 	}
 	mustJSON(t, "matrix", r.outputs["matrix"], &m)
-	if r.code != ExitOK || len(m.Include) != 256 || !strings.Contains(r.stdout, "264 matrix legs") || !strings.Contains(r.summary, "cut") {
+	if r.code != exitcode.OK || len(m.Include) != 256 || !strings.Contains(r.stdout, "264 matrix legs") || !strings.Contains(r.summary, "cut") {
 		t.Errorf("%d legs\n%s", len(m.Include), r)
 	}
 }
@@ -211,7 +213,7 @@ func TestActionCommentMode(t *testing.T) {
 		"GITHUB_API_URL": gh.URL, "INPUT_GITHUB-TOKEN": "tok", "INPUT_OUT": "lambda-layers-report",
 	}
 	r := runAction(t, ws, env) // mode auto: workflow_run → comment
-	if r.code != ExitOK {
+	if r.code != exitcode.OK {
 		t.Fatalf("%s", r)
 	}
 	cs := gh.Comments(43)
@@ -226,20 +228,20 @@ func TestActionCommentMode(t *testing.T) {
 	gh.SetPull(43, strings.Repeat("d", 40))
 	before := gh.Requests("PATCH ")
 	r = runAction(t, ws, env)
-	if r.code != ExitOK || gh.Requests("PATCH ") != before || !strings.Contains(r.stdout, "moved on") {
+	if r.code != exitcode.OK || gh.Requests("PATCH ") != before || !strings.Contains(r.stdout, "moved on") {
 		t.Errorf("moved on: %s", r)
 	}
 
 	// An artifact for another commit than the run's is refused.
 	writeJSONFile(filepath.Join(art, "leg1", "pr.json"), prInfo{Number: 7, HeadSHA: strings.Repeat("e", 40)})
 	r = runAction(t, ws, env)
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "different pull requests") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "different pull requests") {
 		t.Errorf("mismatched artifacts: %s", r)
 	}
 	os.RemoveAll(filepath.Join(art, "leg1"))
 	writeJSONFile(filepath.Join(art, "leg0", "pr.json"), prInfo{Number: 7, HeadSHA: strings.Repeat("e", 40)})
 	r = runAction(t, ws, env)
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "workflow run was for") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "workflow run was for") {
 		t.Errorf("another commit: %s", r)
 	}
 }
@@ -263,26 +265,26 @@ func TestActionPublishOnPushToDefaultBranch(t *testing.T) {
 	var published []string
 	mustJSON(t, "published", r.outputs["published"], &published)
 	want := "arn:aws:lambda:us-east-1:" + acct + ":layer:api-py312-x86_64:1"
-	if r.code != ExitOK || len(published) != 1 || published[0] != want || !strings.Contains(r.summary, "published") {
+	if r.code != exitcode.OK || len(published) != 1 || published[0] != want || !strings.Contains(r.summary, "published") {
 		t.Fatalf("published = %v, want [%s]\n%s", published, want, r)
 	}
 	r = runActionWith(t, ws, env, client)
 	mustJSON(t, "published", r.outputs["published"], &published)
-	if r.code != ExitOK || len(published) != 0 {
+	if r.code != exitcode.OK || len(published) != 0 {
 		t.Errorf("an unchanged layer was published again: %v\n%s", published, r)
 	}
 	ws.write("layers/api/requirements.txt", "hello==1.0\ntinyjson==1.2.0\n")
 	env["INPUT_DRY-RUN"] = "true"
 	r = runActionWith(t, ws, env, client)
 	mustJSON(t, "published", r.outputs["published"], &published)
-	if r.code != ExitOK || len(published) != 0 || !strings.Contains(r.summary, "dry run") {
+	if r.code != exitcode.OK || len(published) != 0 || !strings.Contains(r.summary, "dry run") {
 		t.Errorf("dry run: %v\n%s", published, r)
 	}
 	// Without a region anywhere, publishing says where to set one.
 	delete(env, "AWS_REGION")
 	ws.write("lambda-layers.yml", "layers:\n  - {name: api, requirements: layers/api/requirements.txt, runtimes: python3.12}\n")
 	r = runActionWith(t, ws, env, client)
-	if r.code != ExitFailed || !strings.Contains(r.summary, "aws-region") {
+	if r.code != exitcode.Failed || !strings.Contains(r.summary, "aws-region") {
 		t.Errorf("no region: %s", r)
 	}
 }
@@ -302,7 +304,7 @@ func TestActionBuildModeOutputs(t *testing.T) {
 	if len(layers) != 2 || layers[0].Error != "" || layers[1].Error == "" || layers[0].Name != "orders-service" {
 		t.Errorf("layers = %+v\n%s", layers, r)
 	}
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "::error file=requirements.txt") {
+	if r.code != exitcode.Failed || !strings.Contains(r.stdout, "::error file=requirements.txt") {
 		t.Errorf("no wheel for arm64: %s", r)
 	}
 	data, err := os.ReadFile(filepath.Join(ws.dir, r.outputs["report-json"]))

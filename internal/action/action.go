@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"context"
@@ -10,16 +10,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/config"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
-	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
-// actionMain runs the binary as the GitHub container action (GITHUB_ACTIONS=true and no arguments):
+// Main runs the binary as the GitHub container action (GITHUB_ACTIONS=true and no arguments):
 // inputs come from INPUT_* variables, the event from GITHUB_EVENT_PATH, and results go to step
 // outputs, the job summary, annotations and the pull request's sticky comment. Whatever fails, the
 // summary says what and where before the step ends.
-func actionMain(ctx context.Context, env Env) int {
+func Main(ctx context.Context, env build.Env) int {
+	env.Defaults()
 	r := &actionRun{env: env, gha: github.NewActions(env.Getenv, env.Stdout), start: env.Now()}
 	code := r.run(ctx)
 	r.finish()
@@ -28,7 +31,7 @@ func actionMain(ctx context.Context, env Env) int {
 
 // actionRun is one run of the action.
 type actionRun struct {
-	env   Env
+	env   build.Env
 	gha   *github.Actions
 	start time.Time
 	opts  actionOptions
@@ -48,13 +51,13 @@ func (r *actionRun) run(ctx context.Context) int {
 	opts, errs := readInputs(inputGetter(r.gha))
 	r.opts = opts
 	if err := r.setup(ctx); err != nil {
-		return r.fatal(ExitUsage, "setting up", err)
+		return r.fatal(exitcode.Usage, "setting up", err)
 	}
 	if len(errs) > 0 {
 		return r.configErrors(errs)
 	}
 	r.mode = r.resolveMode()
-	fmt.Fprintf(r.env.Stderr, "lambda-layers %s: mode %s (event %s)\n", Version, r.mode, r.event.Name)
+	fmt.Fprintf(r.env.Stderr, "lambda-layers %s: mode %s (event %s)\n", version.Version, r.mode, r.event.Name)
 	if r.mode == modeComment {
 		return r.commentMode(ctx)
 	}
@@ -67,7 +70,7 @@ func (r *actionRun) run(ctx context.Context) int {
 		return r.configErrors(cerrs)
 	}
 	if err != nil {
-		return r.fatal(ExitUsage, "reading the config", err)
+		return r.fatal(exitcode.Usage, "reading the config", err)
 	}
 	r.cfg = cfg
 	for _, n := range cfg.Notes {
@@ -83,7 +86,7 @@ func (r *actionRun) run(ctx context.Context) int {
 	case modePublish:
 		return r.publishMode(ctx)
 	}
-	return r.fatal(ExitUsage, "choosing the mode", fmt.Errorf("mode %q", r.mode))
+	return r.fatal(exitcode.Usage, "choosing the mode", fmt.Errorf("mode %q", r.mode))
 }
 
 // setup finds the workspace, makes git trust it and reads the event.
@@ -120,7 +123,7 @@ func (r *actionRun) setup(ctx context.Context) error {
 
 // gitEnv is the environment git runs with: the process's, with HOME as env says (so tests that
 // run Main in process keep git's global config in their own temporary HOME).
-func gitEnv(env Env) []string {
+func gitEnv(env build.Env) []string {
 	home := env.Getenv("HOME")
 	if home == "" || home == os.Getenv("HOME") {
 		return nil
@@ -199,7 +202,7 @@ func (r *actionRun) configErrors(errs config.Errors) int {
 		r.annotations = append(r.annotations, a)
 		fmt.Fprintf(&r.summary, "- %s\n", mdEscape(e.Error()))
 	}
-	return ExitUsage
+	return exitcode.Usage
 }
 
 // fatal ends the run on a failure of the tool itself (not a finding), saying so everywhere.
@@ -288,15 +291,4 @@ func fenceText(s string) string {
 		fence += "`"
 	}
 	return fence + "text\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
-}
-
-// policyExit is the exit code of a built report: 1 when a layer failed, 3 when the policy fails it.
-func policyExit(rep *report.Report, p report.Policy) int {
-	switch {
-	case rep.Failed():
-		return ExitFailed
-	case p.Fails(rep):
-		return ExitQuota
-	}
-	return ExitOK
 }

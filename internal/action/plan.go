@@ -1,4 +1,4 @@
-package run
+package action
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/config"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -89,7 +90,7 @@ func (r *actionRun) planMode(ctx context.Context) int {
 		r.warnf("the plan has %d matrix legs; a GitHub matrix takes at most %d, so the matrix output holds the first %d: split the layers into several plans (the layer input) or build several targets per leg", m.total, maxLegs, maxLegs)
 		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> The matrix was cut to its first %d of %d legs (GitHub's limit).\n", maxLegs, m.total)
 	}
-	return ExitOK
+	return exitcode.OK
 }
 
 func nonNil(s []string) []string {

@@ -1,11 +1,13 @@
-package run
+package action
 
 import (
 	"context"
 	"time"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
 // renderInfo is what the comment and summary say beyond the report.
@@ -16,7 +18,7 @@ type renderInfo struct {
 }
 
 func (ri renderInfo) options(maxChars int) report.MarkdownOptions {
-	return report.MarkdownOptions{HeadSHA: ri.headSHA, BaseSHA: ri.baseSHA, BaseRef: ri.baseRef, Version: Version,
+	return report.MarkdownOptions{HeadSHA: ri.headSHA, BaseSHA: ri.baseSHA, BaseRef: ri.baseRef, Version: version.Version,
 		Duration: ri.duration, RepoURL: ri.repoURL, MaxChars: maxChars}
 }
 
@@ -32,6 +34,6 @@ func summaryBody(cur *report.Report, d *report.Diff, ri renderInfo) string {
 
 // buildWithBase builds plan at the work tree and at base (read through git in repoDir); cur is never
 // nil, and err is about the base only.
-func buildWithBase(ctx context.Context, env Env, plan Plan, base, repoDir string) (cur, baseRep *report.Report, err error) {
-	return BuildWithBase(ctx, env, plan, base, repoDir)
+func buildWithBase(ctx context.Context, env build.Env, plan build.Plan, base, repoDir string) (cur, baseRep *report.Report, err error) {
+	return build.BuildWithBase(ctx, env, plan, base, repoDir)
 }

@@ -14,6 +14,7 @@ import (
 //	wheels/sha256/ab/<hex>.whl   wheel bytes, named by their sha256
 //	metadata/ab/<hex>            the wheel's METADATA (PEP 658 or read from the wheel)
 //	verified/ab/<hex>            present once every entry of the wheel inflated to its declared CRC and size
+//	http/                        index pages and metadata files with their caching headers (HTTPDir)
 //
 // Entries are written to a temporary file and renamed, so a crash never leaves a half file under a
 // content name, and concurrent builds sharing a cache are safe.
@@ -50,6 +51,9 @@ func (c *Cache) path(kind, sha, ext string) string {
 	}
 	return filepath.Join(c.dir, kind, sha[:2], sha+ext)
 }
+
+// HTTPDir is the folder for the index client's HTTP cache (index.WithHTTPCache).
+func (c *Cache) HTTPDir() string { return filepath.Join(c.dir, "http") }
 
 // WheelPath is where a wheel with this sha256 lives (it may not exist yet).
 func (c *Cache) WheelPath(sha string) string { return c.path("wheels/sha256", sha, ".whl") }

@@ -14,3 +14,15 @@ func WithSleep(f func(context.Context, time.Duration) error) Option {
 func WithStallTimeout(d time.Duration) Option {
 	return func(c *Client) { c.stallTimeout = d }
 }
+
+func WithNow(f func() time.Time) Option {
+	return func(c *Client) { c.now = f }
+}
+
+// ParseCacheEntry and CacheFresh expose the cache's parsers to the fuzz targets.
+func ParseCacheEntry(data []byte) error {
+	_, _, err := parseEntry(data)
+	return err
+}
+
+func CacheControlMaxAge(values []string) int64 { return parseCacheControl(values).maxAge }

@@ -75,7 +75,7 @@ func (c *Client) fetchProject(ctx context.Context, name string) (Project, error)
 func (c *Client) fetchPage(ctx context.Context, base *url.URL, name string) ([]File, bool, error) {
 	u := base.ResolveReference(&url.URL{Path: name + "/"})
 	var p parsed
-	err := c.get(ctx, u, acceptSimple, func(resp *http.Response) error {
+	err := c.get(cacheable(ctx), u, acceptSimple, func(resp *http.Response) error {
 		data, err := readCapped(resp, u, c.maxPage)
 		if err != nil {
 			return err
@@ -129,7 +129,7 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	}
 	data, err := c.metadata.do(ctx, f.MetadataURL, func(ctx context.Context) ([]byte, error) {
 		var data []byte
-		err := c.get(ctx, u, "", func(resp *http.Response) error {
+		err := c.get(cacheable(ctx), u, "", func(resp *http.Response) error {
 			var err error
 			data, err = readCapped(resp, u, c.maxPage)
 			return err

@@ -107,6 +107,9 @@ func (c *Client) try(parent context.Context, u *url.URL, accept string, read fun
 		if parent.Err() != nil {
 			return parent.Err()
 		}
+		if oe := (*OfflineError)(nil); errors.As(err, &oe) {
+			return oe // it names the URL already
+		}
 		if context.Cause(ctx) == errStalled {
 			return &retryableError{err: fmt.Errorf("GET %s: %w", Redact(u.String()), errStalled)}
 		}

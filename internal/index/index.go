@@ -72,6 +72,10 @@ type Client struct {
 	userAgent     string
 	sleep         func(context.Context, time.Duration) error
 	now           func() time.Time
+	cacheDir      string
+	cacheMode     CacheMode
+
+	cache *cacheTransport // httpcache.go: every http(s) request goes through it
 
 	projects group[Project]
 	metadata group[[]byte]
@@ -137,6 +141,8 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("creating index client: page size limit must be positive, got %d", c.maxPage)
 	case c.getenv == nil:
 		return nil, errors.New("creating index client: nil getenv")
+	case c.cacheMode < CacheDefault || c.cacheMode > CacheOffline:
+		return nil, fmt.Errorf("creating index client: unknown cache mode %d", c.cacheMode)
 	}
 
 	c.creds = &credStore{hosts: map[string]*url.Userinfo{}}
@@ -164,7 +170,8 @@ func New(urls []string, opts ...Option) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	wrapped.Transport = &authTransport{base: base, creds: c.creds}
+	c.cache = &cacheTransport{base: &authTransport{base: base, creds: c.creds}, dir: c.cacheDir, mode: c.cacheMode, now: c.now, maxBody: c.maxPage}
+	wrapped.Transport = c.cache
 	c.http = &wrapped
 	c.files = &http.Client{Transport: http.NewFileTransport(http.Dir("/"))}
 	return c, nil

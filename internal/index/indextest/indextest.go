@@ -40,11 +40,21 @@ type Server struct {
 	user, pass string
 	extras     []entry
 
+	// cache.go: caching headers, latency, and what was asked.
+	cacheControl string
+	noETag       bool
+	latency      time.Duration
+	static       string // NewStatic: the directory served
+
+	data     sync.RWMutex        // guards projects, files and modified (Add changes them)
 	projects map[string][]*entry // normalized name → files sorted by filename
 	files    map[string]*entry   // by filename
+	modified time.Time           // Last-Modified of every page
 
 	mu       sync.Mutex
 	requests []string       // paths, in arrival order
+	log      []Request      // every request, in arrival order
+	logGen   int            // ResetLog's count, so a request answered after it is not logged
 	failures map[string]int // path → failures served
 	srv      *httptest.Server
 }
@@ -134,11 +144,24 @@ func sum(b []byte) string {
 
 // configure applies opts and builds every file.
 func configure(wheels []wheeltest.Spec, opts []Option) (*Server, error) {
-	s := &Server{projects: map[string][]*entry{}, files: map[string]*entry{}, failures: map[string]int{}}
+	s := &Server{projects: map[string][]*entry{}, files: map[string]*entry{}, failures: map[string]int{}, modified: epoch}
 	for _, o := range opts {
 		o(s)
 	}
-	all := make([]entry, 0, len(wheels)+len(s.extras))
+	all := append(built(wheels), s.extras...)
+	if err := s.add(all); err != nil {
+		return nil, err
+	}
+	for f := range s.yanks {
+		if _, ok := s.files[f]; !ok {
+			return nil, fmt.Errorf("indextest: Yank(%q): no such file", f)
+		}
+	}
+	return s, nil
+}
+
+func built(wheels []wheeltest.Spec) []entry {
+	all := make([]entry, 0, len(wheels))
 	for _, w := range wheels {
 		all = append(all, entry{
 			project:        normalize(w.Name),
@@ -149,14 +172,18 @@ func configure(wheels []wheeltest.Spec, opts []Option) (*Server, error) {
 			requiresPython: w.RequiresPython,
 		})
 	}
-	all = append(all, s.extras...)
+	return all
+}
+
+// add lists more files; the caller holds s.data or owns s.
+func (s *Server) add(all []entry) error {
 	for i := range all {
 		e := &all[i]
 		if _, dup := s.files[e.filename]; dup {
-			return nil, fmt.Errorf("indextest: file %s listed twice", e.filename)
+			return fmt.Errorf("indextest: file %s listed twice", e.filename)
 		}
 		if strings.ContainsAny(e.filename, "/\\") || e.filename == "" {
-			return nil, fmt.Errorf("indextest: bad file name %q", e.filename)
+			return fmt.Errorf("indextest: bad file name %q", e.filename)
 		}
 		e.sha256 = sum(e.data)
 		if s.noMetadata {
@@ -170,16 +197,9 @@ func configure(wheels []wheeltest.Spec, opts []Option) (*Server, error) {
 		}
 		s.files[e.filename] = e
 		s.projects[e.project] = append(s.projects[e.project], e)
+		slices.SortFunc(s.projects[e.project], func(a, b *entry) int { return strings.Compare(a.filename, b.filename) })
 	}
-	for f := range s.yanks {
-		if _, ok := s.files[f]; !ok {
-			return nil, fmt.Errorf("indextest: Yank(%q): no such file", f)
-		}
-	}
-	for _, es := range s.projects {
-		slices.SortFunc(es, func(a, b *entry) int { return strings.Compare(a.filename, b.filename) })
-	}
-	return s, nil
+	return nil
 }
 
 // New starts a server for wheels; t.Cleanup closes it.
@@ -189,10 +209,14 @@ func New(t testing.TB, wheels []wheeltest.Spec, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.start(t)
+	return s
+}
+
+func (s *Server) start(t testing.TB) {
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL + "/simple/"
-	return s
 }
 
 // Requests counts the requests so far whose path starts with pathPrefix ("/files/", "/simple/six/").
@@ -215,6 +239,8 @@ func (s *Server) FileURL(filename string) string {
 
 // File returns the bytes served for filename, nil if there is no such file.
 func (s *Server) File(filename string) []byte {
+	s.data.RLock()
+	defer s.data.RUnlock()
 	if e, ok := s.files[filename]; ok {
 		return e.data
 	}
@@ -223,13 +249,17 @@ func (s *Server) File(filename string) []byte {
 
 // SHA256 is the hex sha256 of the file the index lists as filename.
 func (s *Server) SHA256(filename string) string {
+	s.data.RLock()
+	defer s.data.RUnlock()
 	if e, ok := s.files[filename]; ok {
 		return e.sha256
 	}
 	return ""
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
+	w, finish := s.record(rw, r)
+	defer finish()
 	s.mu.Lock()
 	s.requests = append(s.requests, r.URL.Path)
 	fail := s.failures[r.URL.Path] < s.failFirst
@@ -237,6 +267,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.failures[r.URL.Path]++
 	}
 	s.mu.Unlock()
+	if s.latency > 0 {
+		time.Sleep(s.latency)
+	}
 	if fail {
 		http.Error(w, http.StatusText(s.failStatus), s.failStatus)
 		return
@@ -254,6 +287,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.static != "" {
+		s.serveStatic(w, r)
+		return
+	}
+	s.data.RLock()
+	defer s.data.RUnlock()
 	p := r.URL.Path
 	switch {
 	case p == "/simple/":
@@ -283,8 +322,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if base, ok := strings.CutSuffix(fn, ".metadata"); ok {
 			if e, ok := s.files[base]; ok && e.metadata != nil {
-				w.Header().Set("Content-Type", "application/octet-stream")
-				http.ServeContent(w, r, fn, time.Time{}, bytes.NewReader(e.metadata))
+				s.writeCacheable(w, r, "application/octet-stream", e.metadata)
 				return
 			}
 		}
@@ -353,12 +391,11 @@ func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
 		for _, n := range names {
 			out.Projects = append(out.Projects, proj{n})
 		}
-		writeJSON(w, out)
+		s.writeJSON(w, r, out)
 	case "":
 		http.Error(w, "not acceptable", http.StatusNotAcceptable)
 	default:
-		w.Header().Set("Content-Type", t+"; charset=utf-8")
-		_, _ = w.Write(rootHTML(names))
+		s.writeCacheable(w, r, t+"; charset=utf-8", rootHTML(names))
 	}
 }
 
@@ -366,23 +403,21 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 	w.Header().Set("Vary", "Accept")
 	switch t := s.negotiate(r.Header.Get("Accept")); t {
 	case typeJSON:
-		writeJSON(w, s.projectJSON(name, es))
+		s.writeJSON(w, r, s.projectJSON(name, es))
 	case "":
 		http.Error(w, "not acceptable", http.StatusNotAcceptable)
 	default:
-		w.Header().Set("Content-Type", t+"; charset=utf-8")
-		_, _ = w.Write(projectHTML(es))
+		s.writeCacheable(w, r, t+"; charset=utf-8", projectHTML(es))
 	}
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", typeJSON)
-	_, _ = w.Write(b)
+	s.writeCacheable(w, r, typeJSON, b)
 }
 
 // projectJSON is a PEP 691 v1.1 page: absolute URLs as PyPI serves them, PEP 714 and the older metadata

@@ -1,5 +1,5 @@
 // Package index is a client for Python package indexes: PEP 691 JSON and PEP 503 HTML project pages,
-// PEP 658/714 metadata files and downloads, with retries and per-host credentials. It is hand-written
+// PEP 658/714 metadata files and downloads, with retries, per-host credentials and an HTTP cache. It is hand-written
 // because no maintained Go client for these protocols exists.
 package index
 
@@ -52,7 +52,8 @@ type Project struct {
 }
 
 // Client talks to one primary index and any number of extra indexes. It is safe for concurrent use and
-// caches project pages and metadata files for its lifetime (one run).
+// keeps project pages and metadata files for its lifetime (one run), and across runs in an HTTP cache
+// when given one (WithHTTPCache).
 type Client struct {
 	indexes []*url.URL // credentials stripped, path ending in "/"
 	http    *http.Client

@@ -99,22 +99,35 @@ func (e *LimitError) Error() string {
 // *os.File and *bytes.Reader are), for as long as the Archive or its entries are used.
 type Archive struct {
 	name     string
+	r        io.ReaderAt
 	size     int64
 	zr       *zip.Reader
+	dir      directory // the central directory as layout.go reads it
+	wheel    WheelInfo
 	byName   map[string]*zip.File
 	distInfo string
 	verified atomic.Bool
 }
 
-// Open reads and checks the wheel's central directory; it reads no entry data. It rejects absolute paths,
+// Open reads and checks the wheel's central directory and its WHEEL file; it reads no other entry data.
+// It reads the zip's structure itself as well as through archive/zip and refuses an archive that two
+// readers could see differently (see layout.go): data before the first entry or after the end record, an
+// end record whose count or sizes do not match the directory (Verify compares the local headers). It rejects absolute paths,
 // ".." and "." elements, empty elements, backslashes, NUL and other control characters, names that are not
 // UTF-8, symlinks and other special files, duplicate names, names that differ only by a trailing "/", a
 // file that another entry treats as a directory, declared sizes over lim, compression other than Store
-// and Deflate, and encryption. It requires exactly one top-level .dist-info directory holding METADATA;
+// and Deflate, and encryption. It requires exactly one top-level .dist-info directory holding METADATA
+// and a WHEEL file of Wheel-Version 1.x (a newer minor is a warning, see Warnings);
 // when filename parses as a wheel file name, that directory must belong to the same project. filename
 // names the wheel in errors.
 func Open(r io.ReaderAt, size int64, filename string, lim Limits) (*Archive, error) {
 	lim = lim.withDefaults()
+	// Our own reading of the structure first: where archive/zip would refuse or repair the archive in
+	// its own way, the message says what is wrong.
+	dir, reason := readDirectory(r, size)
+	if reason != "" {
+		return nil, &UnsafeEntryError{Wheel: filename, Reason: reason}
+	}
 	zr, err := zip.NewReader(r, size)
 	// ErrInsecurePath (only with GODEBUG=zipinsecurepath=0) comes with a usable reader; our own checks
 	// below reject the same names with a better message.
@@ -126,7 +139,10 @@ func Open(r io.ReaderAt, size int64, filename string, lim Limits) (*Archive, err
 	if n := len(zr.File); n > lim.MaxEntries {
 		return nil, &LimitError{Wheel: filename, What: "entries", Value: int64(n), Limit: int64(lim.MaxEntries)}
 	}
-	a := &Archive{name: filename, size: size, zr: zr, byName: make(map[string]*zip.File, len(zr.File))}
+	if err := checkDirectory(dir, zr.File, filename); err != nil {
+		return nil, err
+	}
+	a := &Archive{name: filename, r: r, size: size, zr: zr, dir: dir, byName: make(map[string]*zip.File, len(zr.File))}
 	unsafe := func(f *zip.File, format string, args ...any) error {
 		return &UnsafeEntryError{Wheel: filename, Entry: f.Name, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -186,6 +202,9 @@ func Open(r io.ReaderAt, size int64, filename string, lim Limits) (*Archive, err
 	}
 	if f := a.byName[a.distInfo+"/METADATA"]; f == nil {
 		return nil, &UnsafeEntryError{Wheel: filename, Entry: a.distInfo + "/", Reason: "no METADATA file"}
+	}
+	if err := a.readWheelFile(); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -366,7 +385,8 @@ type Dropped struct {
 }
 
 // Install maps the wheel's entries to paths relative to site-packages, as pip would for a layer: entries at
-// the root stay where they are; <name>-<ver>.data/purelib/* and /platlib/* move to the root; .data/scripts,
+// the root stay where they are (whatever WHEEL's Root-Is-Purelib says: in a layer purelib and platlib are
+// both site-packages); <name>-<ver>.data/purelib/* and /platlib/* move to the root; .data/scripts,
 // headers and data are dropped (a layer has no bin/ or include/ to put them in), as are .pyc/.pyo files and
 // __pycache__ directories (a layer's fixed timestamps would make timestamp-checked bytecode stale).
 // Directory entries are skipped. When anything was moved or dropped, RECORD is rewritten to match: lines of
@@ -456,15 +476,16 @@ func isBytecode(path string) bool {
 // Verify reads every entry once, streaming, and checks its true size and CRC-32 against the central
 // directory. It never trusts a header: each entry is read through a limit of its declared size plus one
 // byte, so a bomb that declares 1 KiB stops after 1 KiB + 1 byte, and declared sizes were already bounded
-// by Open. It also rejects entries whose data overlap (the trick that lets a small zip inflate to many
-// copies of one stream). Entries are checked in parallel, at most GOMAXPROCS at a time; on failure the
+// by Open. First it reads every local header (and data descriptor) and refuses one that disagrees with its
+// central record on name, flags, method, CRC-32 or sizes, and entries that overlap (the trick that lets a
+// small zip inflate to many copies of one stream) or leave bytes between them. Entries are checked in parallel, at most GOMAXPROCS at a time; on failure the
 // error names the wheel and the first failing entry in archive order among those checked. Verify succeeds
 // at most once per Archive; later calls return nil at once.
 func (a *Archive) Verify(ctx context.Context) error {
 	if a.verified.Load() {
 		return nil
 	}
-	if err := a.checkOverlaps(); err != nil {
+	if err := checkLocalHeaders(a.r, a.size, a.dir, a.name); err != nil {
 		return err
 	}
 	files := a.zr.File
@@ -504,37 +525,6 @@ func (a *Archive) Verify(ctx context.Context) error {
 		return werr
 	}
 	a.verified.Store(true)
-	return nil
-}
-
-// checkOverlaps rejects entries whose compressed data share bytes. The local header offsets are not
-// exported by archive/zip, so this compares data ranges, which is what an overlap bomb needs to share.
-func (a *Archive) checkOverlaps() error {
-	type span struct {
-		start, end int64
-		f          *zip.File
-	}
-	spans := make([]span, 0, len(a.zr.File))
-	for _, f := range a.zr.File {
-		if f.CompressedSize64 == 0 {
-			continue
-		}
-		off, err := f.DataOffset()
-		if err != nil {
-			return &CorruptEntryError{Wheel: a.name, Entry: f.Name, Reason: "reading local header: " + err.Error(), Err: err}
-		}
-		end := off + int64(f.CompressedSize64) // Open bounded CompressedSize64 by the archive size
-		if off < 0 || end > a.size {
-			return &CorruptEntryError{Wheel: a.name, Entry: f.Name, Reason: "data extends past the end of the wheel"}
-		}
-		spans = append(spans, span{off, end, f})
-	}
-	slices.SortFunc(spans, func(x, y span) int { return cmp.Compare(x.start, y.start) })
-	for i := 1; i < len(spans); i++ {
-		if spans[i].start < spans[i-1].end {
-			return &UnsafeEntryError{Wheel: a.name, Entry: spans[i].f.Name, Reason: fmt.Sprintf("data overlaps entry %q", spans[i-1].f.Name)}
-		}
-	}
 	return nil
 }
 

@@ -130,7 +130,8 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("DistInfo, Name = %q, %q", a.DistInfo(), a.Name())
 	}
 	// A corrupt METADATA is caught on the way in.
-	a = mustOpen(t, rawZip(rawEntry{name: "foo-1.0.dist-info/METADATA", content: []byte("Name: foo\n"), method: 8, crc: u32(1)}), fooName)
+	a = mustOpen(t, rawZip(rawEntry{name: "foo-1.0.dist-info/METADATA", content: []byte("Name: foo\n"), method: 8, crc: u32(1)},
+		file("foo-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")), fooName)
 	var ce *CorruptEntryError
 	if _, err := a.Metadata(); !errors.As(err, &ce) {
 		t.Errorf("Metadata() of a corrupt entry = %v; want *CorruptEntryError", err)

@@ -3,6 +3,7 @@ package wheel
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +71,15 @@ func FuzzOpen(f *testing.F) {
 	f.Add(fooWheel(rawEntry{name: "foo/bomb", content: make([]byte, 1<<16), method: 8, usize: u32(100)}))
 	f.Add(fooWheel(file("foo/a", "aaaa"), rawEntry{name: "foo/b", content: []byte("aaaa"), method: 8, sameDataAs: 3}))
 	f.Add(fooWheel(file("../x", "x")))
+	atOpen, atVerify := hostileWheels()
+	for _, h := range append(atOpen, atVerify...) {
+		f.Add(h.zip)
+	}
+	f.Add(fooWheel(with(file("foo/a.py", "x"), func(e *rawEntry) { e.descriptor = true })))
+	f.Add(fooWheelWith(rawOptions{zip64: true}, file("foo/a.py", "x")))
+	f.Add(wheelWith(nil, file("foo/a.py", "x")))
+	f.Add(wheelWith(str("Wheel-Version: 2.0\nRoot-Is-Purelib: true\n")))
+	f.Add(wheelWith(str("Wheel-Version: 1.1\nRoot-Is-Purelib: false\n")))
 	lim := Limits{MaxEntries: 1000, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := Open(bytes.NewReader(data), int64(len(data)), fooName, lim)
@@ -90,6 +100,26 @@ func FuzzOpen(f *testing.F) {
 			if reason := checkPath(e.Path); reason != "" || strings.HasSuffix(e.Path, "/") {
 				t.Fatalf("Install produced unsafe path %q: %s", e.Path, reason)
 			}
+		}
+	})
+}
+
+func FuzzParseWheelFile(f *testing.F) {
+	for _, s := range []string{
+		"Wheel-Version: 1.0\nGenerator: bdist_wheel (0.43.0)\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+		"Wheel-Version: 1.9\r\nRoot-Is-Purelib: False\r\n", "Wheel-Version: 2.0\n", "Wheel-Version: 1.\n",
+		"\ufeffWheel-Version: 1\n continued\nTag: a\nTag: b\n\nbody", "Root-Is-Purelib: maybe\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		w, err := ParseWheelFile(data)
+		if err != nil {
+			return
+		}
+		major, _, _ := strings.Cut(w.Version, ".")
+		if n, err := strconv.Atoi(major); err != nil || n > 1 {
+			t.Fatalf("ParseWheelFile(%q) = %+v", data, w)
 		}
 	})
 }

@@ -14,6 +14,12 @@ type Metadata struct {
 	RequiresPython  string   // raw specifier text, "" if none
 	RequiresDist    []string // raw PEP 508 lines, in order
 	ProvidesExtra   []string // raw, in order
+	// LicenseExpression is PEP 639's License-Expression (an SPDX expression, as written), "" if none.
+	LicenseExpression string
+	// License is the free-text License field, unfolded and trimmed, "" if none.
+	License string
+	// Classifiers are the Classifier fields, in order (licences are read from "License :: …" ones).
+	Classifiers []string
 }
 
 // MetadataError reports core metadata that cannot be used.
@@ -74,7 +80,8 @@ func ParseMetadata(data []byte) (Metadata, error) {
 		}
 		inHeader, cur = true, -1
 		switch key = strings.ToLower(key); key {
-		case "metadata-version", "name", "version", "requires-python", "requires-dist", "provides-extra":
+		case "metadata-version", "name", "version", "requires-python", "requires-dist", "provides-extra",
+			"license-expression", "license", "classifier":
 			cur = len(fields)
 			fields = append(fields, field{key, []string{value}, lineNo})
 		}
@@ -108,6 +115,18 @@ func ParseMetadata(data []byte) (Metadata, error) {
 		case "provides-extra":
 			if v != "" {
 				m.ProvidesExtra = append(m.ProvidesExtra, v)
+			}
+		case "license-expression":
+			err = single(&m.LicenseExpression)
+		case "license":
+			// Some build backends write License twice (setup.cfg and classifiers); the first is kept
+			// rather than failing a whole build over a field we only report.
+			if m.License == "" {
+				m.License = v
+			}
+		case "classifier":
+			if v != "" {
+				m.Classifiers = append(m.Classifiers, v)
 			}
 		}
 		if err != nil {

@@ -89,3 +89,19 @@ func TestCut(t *testing.T) {
 		t.Error("short string changed")
 	}
 }
+
+func FuzzFromMetadata(f *testing.F) {
+	f.Add("MIT OR Apache-2.0", "BSD", "License :: OSI Approved :: MIT License")
+	f.Add("", "Apache License, Version 2.0", "License :: Public Domain")
+	f.Add("(", "", "License ::")
+	f.Fuzz(func(t *testing.T, expr, lic, classifier string) {
+		i := FromMetadata(wheel.Metadata{LicenseExpression: expr, License: lic, Classifiers: []string{classifier}})
+		s := i.SPDX()
+		if s != "NOASSERTION" && IDs(s) == nil {
+			t.Errorf("SPDX() = %q does not parse (from %+v)", s, i)
+		}
+		if c := Cut(Join([]string{s, s + " OR MIT"}), 40, "see x"); len([]rune(c)) > 40 {
+			t.Errorf("Cut gave %d runes", len([]rune(c)))
+		}
+	})
+}

@@ -40,6 +40,9 @@ type Options struct {
 	// Prefix is prepended to every site-packages path, e.g. "python/lib/python3.12/site-packages/".
 	// Required; it must be a clean relative path ending with "/".
 	Prefix string
+	// Exclude are globs over site-packages paths of files to leave out (see Rule); RECORD is rewritten
+	// without them. A rule that would remove a protected .dist-info file is a *ProtectedError.
+	Exclude []Rule
 }
 
 // PackageSize is what one package contributes to the layer.
@@ -75,6 +78,10 @@ type Result struct {
 	Packages      []PackageSize // sorted by name
 	Dropped       []DroppedFile // sorted by package, then path
 	Conflicts     []Conflict    // sorted by path
+	// Excluded is what each Options.Exclude rule removed, in rule order (a rule that matched nothing is
+	// there with zero files, and in Warnings).
+	Excluded []RuleSaving
+	Warnings []string
 }
 
 // Zip record sizes without extra fields (APPNOTE 4.3.7, 4.3.12, 4.3.16, 4.3.14-15). Write computes each
@@ -105,11 +112,17 @@ func Write(w io.Writer, inputs []Input, opts Options) (Result, error) {
 	if err := checkPrefix(opts.Prefix); err != nil {
 		return Result{}, err
 	}
+	if err := checkRules(opts.Exclude); err != nil {
+		return Result{}, fmt.Errorf("writing layer: %w", err)
+	}
 	ins := slices.Clone(inputs)
 	slices.SortFunc(ins, func(a, b Input) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Version, b.Version), strings.Compare(a.Wheel, b.Wheel))
 	})
 	var res Result
+	for _, r := range opts.Exclude {
+		res.Excluded = append(res.Excluded, RuleSaving{Pattern: r.Pattern, Origin: r.Origin})
+	}
 	var items []item
 	for i, in := range ins {
 		switch {
@@ -122,7 +135,15 @@ func Write(w io.Writer, inputs []Input, opts Options) (Result, error) {
 		case i > 0 && ins[i-1].Name == in.Name:
 			return Result{}, fmt.Errorf("writing layer: package %s given twice (%s, %s)", in.Name, ins[i-1].Wheel, in.Wheel)
 		}
-		entries, dropped, err := in.Archive.Install()
+		var exclude wheel.ExcludeFunc
+		x := &excluder{rules: opts.Exclude, pkg: in.Name}
+		if len(opts.Exclude) > 0 {
+			exclude = x.match
+		}
+		entries, dropped, err := in.Archive.InstallExcluding(exclude)
+		if err == nil && x.err != nil {
+			err = x.err
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("writing layer: installing %s: %w", in.Wheel, err)
 		}
@@ -130,9 +151,23 @@ func Write(w io.Writer, inputs []Input, opts Options) (Result, error) {
 			items = append(items, item{opts.Prefix + e.Path, i, e})
 		}
 		for _, d := range dropped {
+			if r := ruleIndex(d.Reason); r >= 0 {
+				zipped := d.Compressed + int64(localHeaderLen+centralHeaderLen+2*len(opts.Prefix+d.Installed))
+				addSaving(&res.Excluded[r], in.Name, 1, d.Size, zipped)
+				continue
+			}
 			res.Dropped = append(res.Dropped, DroppedFile{Package: in.Name, Dropped: d})
 		}
 		res.Packages = append(res.Packages, PackageSize{Name: in.Name, Version: in.Version, Wheel: in.Wheel})
+	}
+	for _, s := range res.Excluded {
+		if s.Files == 0 {
+			at := ""
+			if s.Origin != "" {
+				at = s.Origin + ": "
+			}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%sexclude %q matched no file", at, s.Pattern))
+		}
 	}
 	// Stable: for one path, items stay in package order, so the first is the winner.
 	slices.SortStableFunc(items, func(a, b item) int { return strings.Compare(a.path, b.path) })

@@ -380,8 +380,13 @@ func (e Entry) Executable() bool {
 // Dropped is a wheel entry that Install leaves out of site-packages.
 type Dropped struct {
 	Path   string // the entry's name in the wheel
-	Reason string // "scripts", "headers", "data" (the .data scheme) or "bytecode"
+	Reason string // "scripts", "headers", "data" (the .data scheme), "bytecode", or an ExcludeFunc's reason
 	Size   int64  // uncompressed size
+	// Compressed is the entry's compressed size in the wheel.
+	Compressed int64
+	// Installed is where Install would have put it, relative to site-packages; "" for .data scripts,
+	// headers and data, which have no place there.
+	Installed string
 }
 
 // Install maps the wheel's entries to paths relative to site-packages, as pip would for a layer: entries at
@@ -393,6 +398,17 @@ type Dropped struct {
 // dropped files are removed and moved files get their new paths, keeping the wheel's order and hashes;
 // otherwise the wheel's RECORD is kept byte for byte. Entries and dropped files are sorted by path.
 func (a *Archive) Install() (entries []Entry, dropped []Dropped, err error) {
+	return a.InstallExcluding(nil)
+}
+
+// ExcludeFunc says whether a file that Install would install at path (relative to site-packages) is to
+// be left out, and the reason to record in its Dropped.
+type ExcludeFunc func(path string) (reason string, exclude bool)
+
+// InstallExcluding is Install, leaving out the files exclude picks (nil picks none): they are dropped
+// with exclude's reason and RECORD is rewritten without them. It is asked about every file, RECORD and
+// METADATA included: refusing those is the caller's rule (package layer refuses them).
+func (a *Archive) InstallExcluding(exclude ExcludeFunc) (entries []Entry, dropped []Dropped, err error) {
 	var (
 		moved   = map[string]string{} // wheel name -> installed path, for RECORD
 		removed = map[string]bool{}
@@ -416,7 +432,7 @@ func (a *Archive) Install() (entries []Entry, dropped []Dropped, err error) {
 				path = sub
 				moved[name] = sub
 			case "scripts", "headers", "data":
-				dropped = append(dropped, Dropped{Path: name, Reason: scheme, Size: int64(f.UncompressedSize64)})
+				dropped = append(dropped, Dropped{Path: name, Reason: scheme, Size: int64(f.UncompressedSize64), Compressed: int64(f.CompressedSize64)})
 				removed[name] = true
 				continue
 			default:
@@ -424,9 +440,16 @@ func (a *Archive) Install() (entries []Entry, dropped []Dropped, err error) {
 			}
 		}
 		if isBytecode(path) {
-			dropped = append(dropped, Dropped{Path: name, Reason: "bytecode", Size: int64(f.UncompressedSize64)})
+			dropped = append(dropped, Dropped{Path: name, Reason: "bytecode", Size: int64(f.UncompressedSize64), Compressed: int64(f.CompressedSize64), Installed: path})
 			removed[name] = true
 			continue
+		}
+		if exclude != nil {
+			if reason, ok := exclude(path); ok {
+				dropped = append(dropped, Dropped{Path: name, Reason: reason, Size: int64(f.UncompressedSize64), Compressed: int64(f.CompressedSize64), Installed: path})
+				removed[name] = true
+				continue
+			}
 		}
 		if prev, dup := owner[path]; dup {
 			return nil, nil, &UnsafeEntryError{Wheel: a.name, Entry: name, Reason: fmt.Sprintf("installs to %q, as entry %q does", path, prev)}

@@ -10,11 +10,13 @@
 package oci
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"time"
@@ -22,6 +24,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/lambda-layers/lambda-layers/internal/oci/layertar"
 )
 
 // Layer is one built layer zip for one target.
@@ -108,7 +112,7 @@ func NewImage(l Layer, m Meta) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding image config: %w", err)
 	}
-	cfgHash, cfgSize, err := v1.SHA256(bytesReader(rawCfg))
+	cfgHash, cfgSize, err := v1.SHA256(bytes.NewReader(rawCfg))
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +178,7 @@ var _ partial.CompressedLayer = (*zipLayer)(nil)
 // newZipLayer computes the layer's digest, diff ID and size in one pass.
 func newZipLayer(zip string) (*zipLayer, error) {
 	comp, unc := newCountWriter(), newCountWriter()
-	if err := writeLayer(comp, zip, unc.h); err != nil {
+	if err := layertar.WriteGzip(comp, zip, unc.h); err != nil {
 		return nil, err
 	}
 	return &zipLayer{
@@ -194,7 +198,7 @@ func (l *zipLayer) MediaType() (types.MediaType, error) { return types.OCILayer,
 // reader early stops the writer.
 func (l *zipLayer) Compressed() (io.ReadCloser, error) {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeLayer(pw, l.zip, nil)) }()
+	go func() { pw.CloseWithError(layertar.WriteGzip(pw, l.zip, nil)) }()
 	return pr, nil
 }
 
@@ -209,4 +213,17 @@ func fileSHA256(name string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", name, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// countWriter counts and hashes what passes through.
+type countWriter struct {
+	h hash.Hash
+	n int64
+}
+
+func newCountWriter() *countWriter { return &countWriter{h: sha256.New()} }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
 }

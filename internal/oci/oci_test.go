@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/lambda-layers/lambda-layers/internal/oci/layertar"
 )
 
 var anon = Options{Keychain: authn.NewMultiKeychain()}
@@ -41,7 +43,7 @@ func checkTree(t *testing.T, img v1.Image, zipPath string) {
 	for _, f := range got {
 		h := f.hdr
 		names = append(names, h.Name)
-		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(epoch) ||
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(layertar.Epoch) ||
 			!h.AccessTime.IsZero() || !h.ChangeTime.IsZero() || len(h.PAXRecords) != 0 || h.Devmajor != 0 {
 			t.Errorf("%s: header varies: %+v", h.Name, h)
 		}

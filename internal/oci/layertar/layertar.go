@@ -1,12 +1,13 @@
-package oci
+// Package layertar writes a Lambda layer zip's tree as the deterministic tar (and gzipped tar) of an
+// image layer that holds it under opt/, streaming from the zip: no extraction, no temporary files, and
+// no memory beyond the zip's central directory and the compressor's window. It knows nothing of images
+// or registries.
+package layertar
 
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path"
@@ -17,22 +18,22 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// epoch is every entry's mtime: the zip's own fixed date (1980-01-01, the earliest a zip can say), so the
+// Epoch is every entry's mtime: the zip's own fixed date (1980-01-01, the earliest a zip can say), so the
 // two artifacts agree and no clock or commit reaches the layer's bytes.
-var epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+var Epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // gzipLevel is fixed: the compressor and its level are part of the layer digest. The compressor is
 // github.com/klauspost/compress, pinned in go.mod, so the digest is stable for a given lambda-layers build.
 const gzipLevel = gzip.DefaultCompression
 
-// root is where Lambda extracts a layer and where the image holds it.
-const root = "opt/"
+// Root is where Lambda extracts a layer and where the image holds it.
+const Root = "opt/"
 
-// writeTar streams the zip at zr as a tar of the same tree under opt/, one pass, holding only the
+// WriteTar streams the zip at zr as a tar of the same tree under opt/, one pass, holding only the
 // central directory: entries sorted bytewise by path, each parent directory written once before its
 // first child (mode 0755), files mode 0755 when the zip marks them executable and 0644 otherwise, owner
 // 0:0 with no user or group names, every time fixed. The zip's CRC-32 is checked as each entry is read.
-func writeTar(w io.Writer, zr *zip.Reader) error {
+func WriteTar(w io.Writer, zr *zip.Reader) error {
 	files := slices.Clone(zr.File)
 	slices.SortStableFunc(files, func(a, b *zip.File) int { return strings.Compare(a.Name, b.Name) })
 	tw := &tree{Writer: tar.NewWriter(w), dirs: map[string]bool{}, files: map[string]bool{}}
@@ -69,10 +70,10 @@ func writeTar(w io.Writer, zr *zip.Reader) error {
 		}
 		hdr := &tar.Header{
 			Typeflag: tar.TypeReg,
-			Name:     root + name,
+			Name:     Root + name,
 			Mode:     mode,
 			Size:     int64(f.UncompressedSize64),
-			ModTime:  epoch,
+			ModTime:  Epoch,
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("writing tar header for %s: %w", f.Name, err)
@@ -148,19 +149,19 @@ func (t *tree) dir(dir string) error {
 		}
 	}
 	t.dirs[dir] = true
-	name := root
+	name := Root
 	if dir != "" {
 		name += dir + "/"
 	}
-	if err := t.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755, ModTime: epoch}); err != nil {
+	if err := t.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755, ModTime: Epoch}); err != nil {
 		return fmt.Errorf("writing tar header for %s: %w", name, err)
 	}
 	return nil
 }
 
-// writeLayer writes the gzipped tar of the zip at zipPath to w. When diffID is not nil it also receives
+// WriteGzip writes the gzipped tar of the zip at zipPath to w. When diffID is not nil it also receives
 // the uncompressed tar.
-func writeLayer(w io.Writer, zipPath string, diffID hash.Hash) error {
+func WriteGzip(w io.Writer, zipPath string, diffID io.Writer) error {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return fmt.Errorf("opening layer zip: %w", err)
@@ -182,7 +183,7 @@ func writeLayer(w io.Writer, zipPath string, diffID hash.Hash) error {
 	if diffID != nil {
 		tw = io.MultiWriter(gz, diffID)
 	}
-	if err := writeTar(tw, zr); err != nil {
+	if err := WriteTar(tw, zr); err != nil {
 		return fmt.Errorf("%s: %w", zipPath, err)
 	}
 	if err := gz.Close(); err != nil {
@@ -190,18 +191,3 @@ func writeLayer(w io.Writer, zipPath string, diffID hash.Hash) error {
 	}
 	return nil
 }
-
-// countWriter counts and hashes what passes through.
-type countWriter struct {
-	h hash.Hash
-	n int64
-}
-
-func newCountWriter() *countWriter { return &countWriter{h: sha256.New()} }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return c.h.Write(p)
-}
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

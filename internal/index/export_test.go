@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"net"
 	"time"
 )
 
@@ -11,9 +12,7 @@ func WithSleep(f func(context.Context, time.Duration) error) Option {
 	return func(c *Client) { c.sleep = f }
 }
 
-func WithStallTimeout(d time.Duration) Option {
-	return func(c *Client) { c.stallTimeout = d }
-}
+func WithStallTimeout(d time.Duration) Option { return WithTimeout(d) }
 
 func WithNow(f func() time.Time) Option {
 	return func(c *Client) { c.now = f }
@@ -26,3 +25,8 @@ func ParseCacheEntry(data []byte) error {
 }
 
 func CacheControlMaxAge(values []string) int64 { return parseCacheControl(values).maxAge }
+
+// WithDial replaces the default transport's dialer (the connect timeout still applies around it).
+func WithDial(f func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(c *Client) { c.dial = f }
+}

@@ -127,6 +127,9 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetching metadata of %s: parsing URL %s: %w", f.Filename, Redact(f.MetadataURL), err)
 	}
+	if err := checkSource(f, u); err != nil {
+		return nil, fmt.Errorf("fetching metadata of %s: %w", f.Filename, err)
+	}
 	data, err := c.metadata.do(ctx, f.MetadataURL, func(ctx context.Context) ([]byte, error) {
 		var data []byte
 		err := c.get(cacheable(ctx), u, "", func(resp *http.Response) error {
@@ -175,6 +178,21 @@ func verify(data []byte, want map[string]string) error {
 	return nil
 }
 
+// checkSource refuses to read a URL the file's origin may not point at: a file listed by a remote index
+// must be on http or https (the page parser refuses such links already; this holds for Files built
+// elsewhere too). Files with no index (a direct URL from the user's own requirements) may be local.
+func checkSource(f File, u *url.URL) error {
+	switch u.Scheme {
+	case "http", "https":
+		return nil
+	case "file":
+		if f.Index == "" || strings.HasPrefix(f.Index, "file:") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s URL listed by %s; only a local index may list local files, and only http and https are fetched", ErrUnsafeLink, u.Scheme, f.Index)
+}
+
 // truncater is what *os.File offers to undo a partial download before a retry.
 type truncater interface {
 	Truncate(size int64) error
@@ -187,6 +205,9 @@ func (c *Client) Download(ctx context.Context, f File, dst io.WriteSeeker) (int6
 	u, err := url.Parse(f.URL)
 	if err != nil {
 		return 0, fmt.Errorf("downloading %s: parsing URL %s: %w", f.Filename, Redact(f.URL), err)
+	}
+	if err := checkSource(f, u); err != nil {
+		return 0, fmt.Errorf("downloading %s: %w", f.Filename, err)
 	}
 	start, err := dst.Seek(0, io.SeekCurrent)
 	if err != nil {

@@ -17,7 +17,23 @@ import (
 	"time"
 )
 
-var errStalled = errors.New("no data received for too long")
+// errStalled is the watchdog's cancellation cause; errors shown say how long (Client.stalled).
+var errStalled = errors.New("no data received")
+
+// timeoutError is a wait that ran out; it says how long and which setting changes it.
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s within %v (set %s to wait longer)", e.what, e.d, EnvHTTPTimeout)
+}
+
+// Timeout makes the error a net.Error-style timeout.
+func (e *timeoutError) Timeout() bool { return true }
+
+func (c *Client) stalled() error { return &timeoutError{"no data received", c.stallTimeout} }
 
 // get performs GET u, retrying transient failures, and hands each 2xx response to read. Errors read
 // returns from the body are retried (the body reader marks them); its other errors are final.
@@ -26,8 +42,18 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, read func(*
 	if u.Scheme == "file" {
 		attempts = 1 // a local file that failed once will fail again
 	}
+	// A stalled server costs a timeout per attempt: retries stop starting once retryWindow timeouts have
+	// passed without progress — a body byte beyond what any earlier attempt got — so a long download
+	// that was moving may still retry, and a server that sends a little and stalls every time may not.
+	progress, best := c.now(), int64(0)
+	onProgress := func(n int64) {
+		if n > best {
+			best, progress = n, c.now()
+		}
+	}
+	window := time.Duration(retryWindow * float64(c.stallTimeout))
 	for attempt := 1; ; attempt++ {
-		err := c.try(ctx, u, accept, read)
+		err := c.try(ctx, u, accept, read, onProgress)
 		if err == nil {
 			return nil
 		}
@@ -47,6 +73,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, read func(*
 		d := c.delay(attempt)
 		if r.after > 0 {
 			d = min(r.after, c.maxRetryAfter)
+		}
+		if idle := c.now().Sub(progress); idle+d >= window {
+			return fmt.Errorf("%w (after %d attempts, %v without data)", r.err, attempt, idle.Round(100*time.Millisecond))
 		}
 		if err := c.sleep(ctx, d); err != nil {
 			return err
@@ -82,7 +111,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (c *Client) try(parent context.Context, u *url.URL, accept string, read func(*http.Response) error) error {
+func (c *Client) try(parent context.Context, u *url.URL, accept string, read func(*http.Response) error, onProgress func(int64)) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	// One watchdog covers both the wait for headers and every gap between body reads: an overall timeout
@@ -111,7 +140,7 @@ func (c *Client) try(parent context.Context, u *url.URL, accept string, read fun
 			return oe // it names the URL already
 		}
 		if context.Cause(ctx) == errStalled {
-			return &retryableError{err: fmt.Errorf("GET %s: %w", Redact(u.String()), errStalled)}
+			return &retryableError{err: fmt.Errorf("GET %s: %w", Redact(u.String()), c.stalled())}
 		}
 		if retryableTransportError(err) {
 			return &retryableError{err: err}
@@ -122,9 +151,13 @@ func (c *Client) try(parent context.Context, u *url.URL, accept string, read fun
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		resp.Body = &markingReader{
-			r:     resp.Body,
-			ctx:   ctx,
-			reset: func() { watchdog.Reset(c.stallTimeout) },
+			r:   resp.Body,
+			ctx: ctx,
+			reset: func(n int64) {
+				watchdog.Reset(c.stallTimeout)
+				onProgress(n)
+			},
+			stalled: c.stalled,
 		}
 		return read(resp)
 	}
@@ -202,7 +235,7 @@ func retryableTransportError(err error) bool {
 		return false
 	case errors.As(err, &dnsErr):
 		return !dnsErr.IsNotFound
-	case errors.Is(err, http.ErrSchemeMismatch):
+	case errors.Is(err, http.ErrSchemeMismatch), errors.Is(err, ErrUnsafeLink):
 		return false
 	}
 	var uerr *url.Error
@@ -215,19 +248,22 @@ func retryableTransportError(err error) bool {
 // markingReader marks body read errors as retryable (a reset or stall mid-body is as transient as one
 // before the headers), and feeds the stall watchdog.
 type markingReader struct {
-	r     io.ReadCloser
-	ctx   context.Context
-	reset func()
+	r       io.ReadCloser
+	ctx     context.Context
+	reset   func(total int64) // called with the bytes read so far whenever a read returns some
+	stalled func() error
+	n       int64
 }
 
 func (m *markingReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	if n > 0 {
-		m.reset()
+		m.n += int64(n)
+		m.reset(m.n)
 	}
 	if err != nil && err != io.EOF {
 		if cause := context.Cause(m.ctx); cause == errStalled {
-			err = cause
+			err = m.stalled()
 		}
 		return n, &retryableError{err: fmt.Errorf("reading response: %w", err)}
 	}

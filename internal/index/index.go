@@ -7,18 +7,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // PyPI is the default index, pip's --index-url default.
 const PyPI = "https://pypi.org/simple/"
+
+// EnvHTTPTimeout names the environment variable that sets the network timeout in seconds (WithTimeout), in
+// the spirit of pip's --timeout and uv's UV_HTTP_TIMEOUT.
+const EnvHTTPTimeout = "LAMBDA_LAYERS_HTTP_TIMEOUT"
+
+// Default timeouts. A read that makes no progress for DefaultTimeout fails (and is retried); connecting
+// may take DefaultConnectTimeout (never more than half the timeout).
+const (
+	DefaultTimeout        = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+	// No new attempt starts once retryWindow timeouts have passed since the first, so a server that
+	// stalls every time fails a request within (retryWindow+1) timeouts: 105 s by default.
+	retryWindow = 2.5
+)
 
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
 const DefaultUserAgent = "lambda-layers (+https://github.com/lambda-layers/lambda-layers)"
@@ -69,6 +86,8 @@ type Client struct {
 	backoff       time.Duration
 	maxRetryAfter time.Duration
 	stallTimeout  time.Duration
+	timeoutSet    bool
+	dial          func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxPage       int64
 	userAgent     string
 	sleep         func(context.Context, time.Duration) error
@@ -85,10 +104,19 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sets the client used for http(s) URLs; its Transport is wrapped to add credentials.
-// Default: a client without an overall timeout (wheels can be large) whose transport has dial, TLS and
-// response-header timeouts and honours the proxy environment; stalled bodies are cut by the Client itself.
+// WithHTTPClient sets the client used for http(s) URLs; its Transport is wrapped to add credentials, and
+// it follows redirects to http and https URLs only. Default: a client without an overall timeout (wheels
+// can be large) whose transport has connect, TLS and response-header timeouts and honours the proxy
+// environment; stalled bodies are cut by the Client itself.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.userClient = hc } }
+
+// WithTimeout sets how long a read may make no progress (waiting for headers or between body reads)
+// before the attempt fails and is retried; connecting may take min(d/2, 10s). Retries stop starting
+// after 2.5 d, so a server that stalls every time fails a request within 3.5 d. Default: 30s, or
+// $LAMBDA_LAYERS_HTTP_TIMEOUT seconds.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) { c.stallTimeout, c.timeoutSet = d, true }
+}
 
 // WithNetrc reads credentials from the netrc file at path; "" disables netrc. Default: $NETRC, else
 // ~/.netrc, each only if it exists. An explicitly given file must exist.
@@ -122,7 +150,7 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		attempts:      4,
 		backoff:       200 * time.Millisecond,
 		maxRetryAfter: 30 * time.Second,
-		stallTimeout:  60 * time.Second,
+		stallTimeout:  DefaultTimeout,
 		maxPage:       64 << 20,
 		userAgent:     DefaultUserAgent,
 		sleep:         sleepCtx,
@@ -130,6 +158,15 @@ func New(urls []string, opts ...Option) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if !c.timeoutSet && c.getenv != nil {
+		if v := strings.TrimSpace(c.getenv(EnvHTTPTimeout)); v != "" {
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil || secs <= 0 || secs > 24*3600 {
+				return nil, fmt.Errorf("creating index client: %s=%q: want a number of seconds, such as 30", EnvHTTPTimeout, v)
+			}
+			c.stallTimeout = time.Duration(secs * float64(time.Second))
+		}
 	}
 	switch {
 	case len(urls) == 0:
@@ -142,6 +179,8 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("creating index client: page size limit must be positive, got %d", c.maxPage)
 	case c.getenv == nil:
 		return nil, errors.New("creating index client: nil getenv")
+	case c.stallTimeout <= 0:
+		return nil, fmt.Errorf("creating index client: timeout must be positive, got %v", c.stallTimeout)
 	case c.cacheMode < CacheDefault || c.cacheMode > CacheOffline:
 		return nil, fmt.Errorf("creating index client: unknown cache mode %d", c.cacheMode)
 	}
@@ -164,9 +203,22 @@ func New(urls []string, opts ...Option) (*Client, error) {
 
 	hc := c.userClient
 	if hc == nil {
-		hc = defaultHTTPClient()
+		hc = c.defaultHTTPClient()
 	}
 	wrapped := *hc
+	wrapped.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		// A remote index must not send us to local files (file:) or anything but http(s).
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return fmt.Errorf("%w: redirected from %s to a %s URL; only http and https redirects are followed", ErrUnsafeLink, Redact(via[len(via)-1].URL.String()), req.URL.Scheme)
+		}
+		if hc.CheckRedirect != nil {
+			return hc.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
@@ -178,9 +230,27 @@ func New(urls []string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func defaultHTTPClient() *http.Client {
+func (c *Client) defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
+	// Connecting and the TLS handshake get at most half the timeout, so that their own message, not the
+	// watchdog's, says what took too long.
+	connect := min(c.stallTimeout/2, DefaultConnectTimeout)
+	dial := c.dial
+	if dial == nil {
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithTimeoutCause(ctx, connect, fmt.Errorf("connecting to %s: %w", addr, &timeoutError{"no answer", connect}))
+		defer cancel()
+		conn, err := dial(ctx, network, addr)
+		var te *timeoutError
+		if err != nil && errors.As(context.Cause(ctx), &te) {
+			return nil, context.Cause(ctx)
+		}
+		return conn, err
+	}
+	t.TLSHandshakeTimeout = min(c.stallTimeout/2, tlsHandshakeTimeout)
+	t.ResponseHeaderTimeout = 2 * c.stallTimeout // a backstop: the watchdog in try fires first
 	// Downloads run in parallel against one file host; the default of 2 idle connections per host
 	// would mean a TLS handshake for most of them.
 	t.MaxIdleConnsPerHost = 16

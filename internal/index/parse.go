@@ -33,16 +33,42 @@ func checkAPIVersion(v string) error {
 	return nil
 }
 
+// ErrUnsafeLink means a remote index page linked a file by a scheme other than http or https: a page
+// served over the network must not make us read local files (file:) or speak other protocols.
+var ErrUnsafeLink = errors.New("link refused")
+
+// unsafeLink reports a link a page at page may not make: only a local index (file:) may link local files,
+// and nothing but http, https and file is ever followed.
+func unsafeLink(page, u *url.URL) error {
+	if page.Scheme == "file" || u.Scheme == "http" || u.Scheme == "https" {
+		return nil
+	}
+	shown := *u
+	shown.Fragment, shown.RawFragment, shown.User = "", "", nil
+	s := Redact(shown.String())
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return fmt.Errorf("%w: the %s page links %s; only http and https links are followed from a remote index (only a local index may link local files)", ErrUnsafeLink, page.Scheme, s)
+}
+
 // addFile resolves href against base, moves a hash fragment into f.Hashes, strips credentials and
-// derives the PEP 658 URL. It returns false for links that cannot be files.
-func (p *parsed) addFile(base *url.URL, href string, f File, hasMetadata bool) bool {
+// derives the PEP 658 URL. Links that cannot be files are skipped; a link the page may not make
+// (unsafeLink) is an error. page is where the page was served from.
+func (p *parsed) addFile(page, base *url.URL, href string, f File, hasMetadata bool) error {
 	ref, err := url.Parse(strings.TrimSpace(href))
 	if err != nil {
-		return false
+		return nil
 	}
 	u := base.ResolveReference(ref)
+	if err := unsafeLink(page, u); err != nil {
+		return err
+	}
+	if _, err := url.Parse(u.String()); err != nil {
+		return nil // e.g. a <base> host of "0::": resolvable once, unreadable when fetched
+	}
 	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file" {
-		return false
+		return nil
 	}
 	if name, value, ok := strings.Cut(u.Fragment, "="); ok && isHashName(name) && isHex(value) {
 		if f.Hashes == nil {
@@ -61,7 +87,7 @@ func (p *parsed) addFile(base *url.URL, href string, f File, hasMetadata bool) b
 		f.Filename, _ = url.PathUnescape(path.Base(u.EscapedPath()))
 	}
 	if f.Filename == "" || f.Filename == "/" || f.Filename == "." {
-		return false
+		return nil
 	}
 	f.URL = u.String()
 	if hasMetadata {
@@ -77,7 +103,7 @@ func (p *parsed) addFile(base *url.URL, href string, f File, hasMetadata bool) b
 		f.MetadataHashes = nil
 	}
 	p.files = append(p.files, f)
-	return true
+	return nil
 }
 
 func isHashName(s string) bool {
@@ -193,7 +219,9 @@ func parseHTML(pageURL *url.URL, data []byte) (parsed, error) {
 				break
 			}
 		}
-		p.addFile(base, a.href, f, hasMeta)
+		if err := p.addFile(pageURL, base, a.href, f, hasMeta); err != nil {
+			return parsed{}, err
+		}
 	}
 	return p, nil
 }
@@ -261,7 +289,9 @@ func parseJSON(pageURL *url.URL, data []byte) (parsed, error) {
 				f.Size = n
 			}
 		}
-		p.addFile(pageURL, jf.URL, f, hasMeta)
+		if err := p.addFile(pageURL, pageURL, jf.URL, f, hasMeta); err != nil {
+			return parsed{}, err
+		}
 	}
 	return p, nil
 }

@@ -105,6 +105,11 @@ func FuzzParseHTML(f *testing.F) {
 		`<base href="https://u:p@other.example/x/"><a href="y.whl" data-dist-info-metadata=true>`,
 		`<meta name="pypi:repository-version" content="1.1"><a href="#">`,
 		`<a href="http://[::1">`, `<a href=":">`, `<a href="//host">`, "<a href=\"\x00\">",
+		// A remote page may not link local files or other schemes (hostile_test.go).
+		`<a href="file:///etc/passwd#sha256=00">passwd</a>`, `<a href="FILE:/etc/shadow">x</a>`,
+		`<base href="file:///home/"><a href="id_rsa-1.0-py3-none-any.whl" data-core-metadata="true">`,
+		`<a href="ftp://h/x.whl">`, `<a href="data:application/zip;base64,UEsFBg==">`, `<a href="\\server\share\x.whl">`,
+		`<a href="C:\x.whl">`, `<a href=" file:///x">`, `<a href="javascript:alert(1)">`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -122,6 +127,8 @@ func FuzzParseJSON(f *testing.F) {
 		`{"meta":{"api-version":"1.1"},"name":"a","files":[{"filename":"a.whl","url":"a.whl","hashes":{"sha256":"ab"},"core-metadata":{"sha256":"cd"},"yanked":"why","size":3}]}`,
 		`{"files":[{"url":"https://u:p@h/x.whl#md5=00","yanked":true,"dist-info-metadata":true,"requires-python":null}]}`,
 		`{"files":[{"url":"x","yanked":1,"core-metadata":[],"size":-1}]}`, `[]`, `null`, `{"files":null}`,
+		`{"files":[{"filename":"a-1-py3-none-any.whl","url":"file:///etc/passwd","hashes":{}}]}`,
+		`{"files":[{"filename":"a.whl","url":"File://localhost/etc/passwd"},{"url":"gopher://h/a.whl"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -143,6 +150,13 @@ func checkParsed(t *testing.T, p parsed) {
 		}
 		if u.User != nil || u.Fragment != "" || !u.IsAbs() {
 			t.Fatalf("URL %q keeps credentials or fragment, or is relative", f.URL)
+		}
+		// fuzzBase is an https page: nothing but http(s) may come out of it.
+		if u.Scheme != "http" && u.Scheme != "https" {
+			t.Fatalf("URL %q from a remote page is not http(s)", f.URL)
+		}
+		if m, err := url.Parse(f.MetadataURL); f.MetadataURL != "" && (err != nil || m.Scheme != u.Scheme) {
+			t.Fatalf("metadata URL %q differs in scheme from %q", f.MetadataURL, f.URL)
 		}
 		if f.Filename == "" {
 			t.Fatalf("file without a name: %+v", f)

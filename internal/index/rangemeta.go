@@ -40,6 +40,9 @@ func (c *Client) RangeMetadata(ctx context.Context, f File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading metadata of %s: parsing URL %s: %w", f.Filename, Redact(f.URL), err)
 	}
+	if err := checkSource(f, u); err != nil {
+		return nil, fmt.Errorf("reading metadata of %s: %w", f.Filename, err)
+	}
 	ra := &rangeReader{c: c, u: u, ctx: ctx}
 	if err := ra.fetchTail(); err != nil {
 		return nil, fmt.Errorf("reading metadata of %s by range: %w", f.Filename, err)

@@ -175,8 +175,13 @@ func TestActionEndToEnd(t *testing.T) {
 	if cfg, _ := os.ReadFile(filepath.Join(ws.home, ".gitconfig")); !strings.Contains(string(cfg), "directory = "+ws.dir) {
 		t.Errorf("safe.directory not set for the workspace; ~/.gitconfig:\n%s", cfg)
 	}
-	if gh.Requests("POST ") != 1 {
-		t.Errorf("%d comments created", gh.Requests("POST "))
+	if gh.Requests("POST /repos/acme/orders-service/issues/") != 1 {
+		t.Errorf("%d comments created", gh.Requests("POST /repos/acme/orders-service/issues/"))
+	}
+	// The status check: one check run on the pull request's head (not GITHUB_SHA's merge commit).
+	if crs := gh.CheckRuns(); len(crs) != 1 || crs[0].Name != "lambda-layers" || crs[0].HeadSHA != head || crs[0].Conclusion != "success" ||
+		!strings.HasPrefix(crs[0].Title, "all 2 layers within limits") || !strings.Contains(crs[0].Summary, "tinyjson") {
+		t.Errorf("check runs after the first run: %+v", crs)
 	}
 
 	// 2. A new push to the pull request: the same comment is updated, not duplicated. The data layer
@@ -189,8 +194,16 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Errorf("over budget with fail-on exceeded: %s", r)
 	}
 	ours2 := ourComments(gh, 42)
-	if len(ours2) != 1 || ours2[0].ID != ours[0].ID || ours2[0].Body == ours[0].Body || gh.Requests("PATCH ") != 1 || gh.Requests("POST ") != 1 {
-		t.Errorf("second run: comments %+v, %d PATCH, %d POST", ours2, gh.Requests("PATCH "), gh.Requests("POST "))
+	if len(ours2) != 1 || ours2[0].ID != ours[0].ID || ours2[0].Body == ours[0].Body || gh.Requests("PATCH /repos/acme/orders-service/issues/") != 1 ||
+		gh.Requests("POST /repos/acme/orders-service/issues/") != 1 {
+		t.Errorf("second run: comments %+v, %d PATCH, %d POST", ours2, gh.Requests("PATCH /repos/acme/orders-service/issues/"), gh.Requests("POST /repos/acme/orders-service/issues/"))
+	}
+	// Its check run fails, says why in its title, and annotates the layer's config line.
+	if crs := gh.CheckRuns(); len(crs) != 2 || crs[1].HeadSHA != head2 || crs[1].Conclusion != "failure" ||
+		crs[1].Title != "data: over budget, 162.3 KB of 100.0 KB zipped" || len(crs[1].Annotations) == 0 ||
+		crs[1].Annotations[0] != (githubtest.Annotation{Path: "lambda-layers.yml", StartLine: 2, EndLine: 2, Level: "failure",
+			Title: "data (python3.12 x86_64)", Message: crs[1].Annotations[0].Message}) {
+		t.Errorf("check runs after the second run: %+v", crs[len(crs)-1])
 	}
 	if !strings.Contains(r.stdout, "::error file=lambda-layers.yml,line=2,") {
 		t.Errorf("no annotation on the layer's config line:\n%s", r.stdout)
@@ -208,6 +221,11 @@ func TestActionEndToEnd(t *testing.T) {
 	r = runAsRunner(t, bin, ws, env(eventFile(t, "pull_request_fork.json", base, head2), "INPUT_FAIL-ON", "never"))
 	if r.code != exitcode.OK || !strings.Contains(r.summary, "403") || !strings.HasPrefix(r.outputs["comment-body"], github.Marker) {
 		t.Errorf("403: %s", r)
+	}
+	// Nor may it post the check: a warning naming the permission, not a failure.
+	if !strings.Contains(r.stdout, "::warning title=lambda-layers::neither a check run nor a commit status was posted") ||
+		!strings.Contains(r.summary, "checks: write") || len(gh.CheckRuns()) != 3 { // the fail-on quota run posted the third
+		t.Errorf("the fork's check: %s", r)
 	}
 	gh.SetForbidden(false)
 

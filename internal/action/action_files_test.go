@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lambda-layers/lambda-layers/internal/config"
+	"github.com/lambda-layers/lambda-layers/internal/github"
 )
 
 const repoRoot = "../.."
@@ -100,6 +101,9 @@ func TestActionInputsDeclaredReadDocumented(t *testing.T) {
 			return *d
 		}
 		return ""
+	}
+	if def("check-name") != github.DefaultCheckName || def("status-check") != "" {
+		t.Errorf("action.yml: check-name defaults to %q (code: %q), status-check to %q (the code's default depends on comment)", def("check-name"), github.DefaultCheckName, def("status-check"))
 	}
 	if def("out") != defaultOut || def("mode") != modeAuto || def("comment") != "true" || def("dry-run") != "false" || def("github-token") != "${{ github.token }}" {
 		t.Errorf("action.yml defaults differ from the code's: out=%q mode=%q comment=%q dry-run=%q github-token=%q",
@@ -196,6 +200,11 @@ func TestWorkflowsLint(t *testing.T) {
 			t.Errorf("%s does not use the action", f)
 		}
 		lint(f, bytes.ReplaceAll(data, []byte("lambda-layers/lambda-layers@v1"), []byte("./")))
+	}
+
+	for _, f := range append(workflows, examples...) {
+		data, _ := os.ReadFile(f)
+		checkPermissions(t, filepath.Base(f), data)
 	}
 
 	// The linter does check the local action's inputs (or the test above proves nothing).
@@ -328,6 +337,85 @@ func TestDockerfile(t *testing.T) {
 		switch strings.TrimSpace(line) {
 		case "go.mod", "go.sum", "main.go", "internal", "*.go", "**/*.go":
 			t.Errorf(".dockerignore leaves out %s, which the build needs", line)
+		}
+	}
+}
+
+// workflowFile is the part of a workflow checkPermissions reads.
+type workflowFile struct {
+	On          yaml.Node `yaml:"on"`
+	Permissions yaml.Node `yaml:"permissions"`
+	Jobs        map[string]struct {
+		Permissions yaml.Node `yaml:"permissions"`
+		Steps       []struct {
+			Uses string            `yaml:"uses"`
+			With map[string]string `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+// checkPermissions: every job whose step of the action may post the status check (docs/action.md, The
+// status check) asks for checks: write, and one that may comment for pull-requests: write; a job's
+// permissions replace the workflow's.
+func checkPermissions(t *testing.T, name string, data []byte) {
+	t.Helper()
+	var wf workflowFile
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var events []string
+	switch wf.On.Kind {
+	case yaml.ScalarNode:
+		events = []string{wf.On.Value}
+	case yaml.SequenceNode:
+		for _, n := range wf.On.Content {
+			events = append(events, n.Value)
+		}
+	case yaml.MappingNode:
+		for i := 0; i < len(wf.On.Content); i += 2 {
+			events = append(events, wf.On.Content[i].Value)
+		}
+	}
+	onPR := slices.Contains(events, "pull_request") || slices.Contains(events, "pull_request_target")
+	grants := func(n yaml.Node, perm string) bool {
+		switch n.Kind {
+		case 0:
+			return true // no permissions key: the repository's default token (write-all in the worst case)
+		case yaml.ScalarNode:
+			return n.Value == "write-all"
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == perm && n.Content[i+1].Value == "write" {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for job, j := range wf.Jobs {
+		perms := wf.Permissions
+		if j.Permissions.Kind != 0 {
+			perms = j.Permissions
+		}
+		for _, st := range j.Steps {
+			if st.Uses != "./" && !strings.HasPrefix(st.Uses, "lambda-layers/lambda-layers@") {
+				continue
+			}
+			mode := st.With["mode"]
+			if mode == "" {
+				mode = modeAuto
+			}
+			maybe := func(v string) bool { return v != "false" } // "", true or an expression
+			reports := mode == modeReport || mode == modeAuto && onPR || strings.Contains(mode, "${{")
+			comments := mode == modeComment || reports && maybe(st.With["comment"])
+			checks := maybe(st.With["status-check"]) &&
+				(mode == modeComment || reports && (maybe(st.With["comment"]) || st.With["status-check"] == "true"))
+			if checks && !grants(perms, "checks") {
+				t.Errorf("%s: job %s posts the status check but its permissions lack checks: write", name, job)
+			}
+			if comments && !grants(perms, "pull-requests") {
+				t.Errorf("%s: job %s comments but its permissions lack pull-requests: write", name, job)
+			}
 		}
 	}
 }

@@ -47,7 +47,7 @@ func (r *actionRun) buildMode(ctx context.Context, withReport bool) int {
 		return code
 	}
 	if withReport {
-		r.reportOn(ctx, cur, d, baseSHA)
+		r.reportOn(ctx, cur, d, baseSHA, r.cfg.Policy())
 	} else {
 		r.summarize(cur, nil, "")
 	}

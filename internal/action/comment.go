@@ -24,6 +24,8 @@ type prInfo struct {
 	HeadSHA    string `json:"head_sha"`
 	BaseSHA    string `json:"base_sha,omitempty"`
 	BaseRef    string `json:"base_ref,omitempty"`
+	// Annotations are the run's findings on file lines, for the check run the comment job posts.
+	Annotations []github.Annotation `json:"annotations,omitempty"`
 }
 
 func (r *actionRun) render() renderInfo {
@@ -56,9 +58,10 @@ func (r *actionRun) summarize(cur *report.Report, d *report.Diff, baseSHA string
 	r.summary.WriteString(summaryBody(cur, d, ri))
 }
 
-// reportOn writes the comment body (comment.md, pr.json, the comment-body output), the summary, and
-// posts the comment on the pull request when there is one and the comment input allows.
-func (r *actionRun) reportOn(ctx context.Context, cur *report.Report, d *report.Diff, baseSHA string) {
+// reportOn writes the comment body (comment.md, pr.json, the comment-body output), the summary,
+// posts the comment on the pull request when there is one and the comment input allows, and posts
+// the status check (judged under policy) on the commit built.
+func (r *actionRun) reportOn(ctx context.Context, cur *report.Report, d *report.Diff, baseSHA string, policy report.Policy) {
 	ri := r.render()
 	if baseSHA != "" {
 		ri.baseSHA = baseSHA
@@ -70,12 +73,19 @@ func (r *actionRun) reportOn(ctx context.Context, cur *report.Report, d *report.
 	if err := os.WriteFile(filepath.Join(out, "comment.md"), []byte(body), 0o644); err != nil {
 		r.warnf("writing comment.md: %v", err)
 	}
+	anns := fileAnnotations(r.annotations)
+	r.commentOn(ctx, body, ri, anns)
+	r.postCheck(ctx, cur, d, policy, ri, ri.headSHA, anns)
+}
+
+// commentOn writes pr.json and posts the comment when the event is a pull request's.
+func (r *actionRun) commentOn(ctx context.Context, body string, ri renderInfo, anns []github.Annotation) {
 	number := r.event.PRNumber()
 	if number == 0 {
 		return
 	}
-	pr := prInfo{Number: number, Repository: r.repository(), HeadSHA: ri.headSHA, BaseSHA: ri.baseSHA, BaseRef: ri.baseRef}
-	if err := writeJSONFile(filepath.Join(out, "pr.json"), pr); err != nil {
+	pr := prInfo{Number: number, Repository: r.repository(), HeadSHA: ri.headSHA, BaseSHA: ri.baseSHA, BaseRef: ri.baseRef, Annotations: anns}
+	if err := writeJSONFile(filepath.Join(r.outDir(), "pr.json"), pr); err != nil {
 		r.warnf("writing pr.json: %v", err)
 	}
 	if !r.opts.comment {
@@ -183,14 +193,23 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 			return exitcode.OK
 		}
 	}
-	if policy := cur.Policy; policy != nil {
-		report.Evaluate(cur, *policy) // merged legs: functions span the legs' layers
+	// The policy the legs were built with (report.json keeps it), so the check's conclusion is the
+	// one their exit codes had.
+	var policy report.Policy
+	if cur.Policy != nil {
+		policy = *cur.Policy
+		report.Evaluate(cur, policy) // merged legs: functions span the legs' layers
 	}
 	d := report.Compare(cur, base)
 	ri := renderInfo{headSHA: pr.HeadSHA, baseSHA: pr.BaseSHA, baseRef: pr.BaseRef, repoURL: r.repoURL(), duration: r.env.Now().Sub(r.start)}
 	body := commentBody(cur, d, ri)
 	r.outputs["comment-body"] = body
 	r.summary.WriteString(summaryBody(cur, d, ri))
+	var anns []github.Annotation
+	for _, p := range prs {
+		anns = append(anns, p.Annotations...)
+	}
+	r.postCheck(ctx, cur, d, policy, ri, pr.HeadSHA, anns)
 	res, err := s.Upsert(ctx, body)
 	if err != nil {
 		if github.IsForbidden(err) {

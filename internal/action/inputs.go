@@ -12,7 +12,7 @@ import (
 // README) in step. GitHub enforces neither required inputs nor their values, so readInputs checks them.
 var actionInputs = []string{
 	"github-token", "config", "requirements", "runtimes", "architectures", "layer", "mode", "fail-on",
-	"comment", "base-ref", "index-url", "aws-region", "dry-run", "out",
+	"comment", "check-name", "status-check", "base-ref", "index-url", "aws-region", "dry-run", "out",
 }
 
 // actionOutputs are the outputs action.yml declares.
@@ -39,6 +39,9 @@ type actionOptions struct {
 	token, configPath, mode, failOn, baseRef, indexURL, awsRegion, out string
 	requirements, runtimes, archs, layers                              []string
 	comment, dryRun                                                    bool
+	// checkName names the status check; statusCheck is "" (the default: post from the job that
+	// posts the report), "true" or "false".
+	checkName, statusCheck string
 }
 
 // readInputs reads every input once (through get, which records what is asked for in tests).
@@ -57,6 +60,8 @@ func readInputs(get func(string) string) (actionOptions, config.Errors) {
 		indexURL:     get("index-url"),
 		awsRegion:    get("aws-region"),
 		out:          get("out"),
+		checkName:    get("check-name"),
+		statusCheck:  strings.ToLower(get("status-check")),
 	}
 	if o.mode == "" {
 		o.mode = modeAuto
@@ -71,6 +76,15 @@ func readInputs(get func(string) string) (actionOptions, config.Errors) {
 	var err error
 	if o.comment, err = boolInput(get("comment"), true); err != nil {
 		errs = append(errs, &config.Error{Input: "comment", Message: err.Error()})
+	}
+	if _, err = boolInput(o.statusCheck, true); err != nil {
+		errs = append(errs, &config.Error{Input: "status-check", Message: err.Error()})
+	}
+	if o.checkName == "" {
+		o.checkName = github.DefaultCheckName
+	}
+	if strings.ContainsAny(o.checkName, "\r\n") || len(o.checkName) > 100 {
+		errs = append(errs, &config.Error{Input: "check-name", Message: fmt.Sprintf("%q is not one line of at most 100 characters", o.checkName)})
 	}
 	if o.dryRun, err = boolInput(get("dry-run"), false); err != nil {
 		errs = append(errs, &config.Error{Input: "dry-run", Message: err.Error()})

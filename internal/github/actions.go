@@ -106,11 +106,11 @@ func guard(what string, f func()) (err error) {
 // Annotation is a message GitHub shows on a line of a file, in the pull request's diff and on the
 // run's page.
 type Annotation struct {
-	Level   string // "error", "warning" or "notice"
-	File    string // relative to the repository root; "" for the run as a whole
-	Line    int    // 1-based; 0 for the whole file
-	Title   string
-	Message string
+	Level   string `json:"level"`          // "error", "warning" or "notice"
+	File    string `json:"file,omitempty"` // relative to the repository root; "" for the run as a whole
+	Line    int    `json:"line,omitempty"` // 1-based; 0 for the whole file
+	Title   string `json:"title,omitempty"`
+	Message string `json:"message"`
 }
 
 // Annotate writes annotations as workflow commands, at most PerStepLimit of each level (GitHub

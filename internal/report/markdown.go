@@ -38,6 +38,9 @@ type MarkdownOptions struct {
 	RepoURL string
 	// RepoDir is the repository's root on disk: absolute paths under it are shown relative to it.
 	RepoDir string
+	// LimitName names the limit in the note on what was cut to fit MaxChars; "" means GitHub's
+	// limit for a comment (or a job summary).
+	LimitName string
 }
 
 // Markdown is the pull request comment: the marker line, then one table row per layer and target,
@@ -1169,6 +1172,9 @@ func (r *renderer) cutNote() {
 	if r.summary {
 		where = "report.json has everything."
 		limit = "GitHub's limit of 1 MiB for a job summary"
+	}
+	if r.o.LimitName != "" {
+		limit = r.o.LimitName
 	}
 	r.p("✂️ **Shortened to fit %s:** left out %s. %s\n\n", limit, strings.Join(r.cuts, "; "), where)
 }

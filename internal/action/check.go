@@ -1,0 +1,109 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/report"
+)
+
+// wantsCheck says whether this run posts the status check, and why not when it does not. By default
+// the job that posts the report posts the check: a report job with comment: false (a matrix leg, the
+// fork-safe build) leaves both to the comment-mode job, which sees every leg's report.
+func (r *actionRun) wantsCheck() (bool, string) {
+	switch r.opts.statusCheck {
+	case "false":
+		return false, "`status-check` is false"
+	case "true":
+		return true, ""
+	}
+	if r.mode == modeReport && !r.opts.comment {
+		return false, "`comment` is false, so the job that posts the report (`mode: comment`) posts the check too; set `status-check: true` to post it from here"
+	}
+	return true, ""
+}
+
+// postCheck posts the status check for cur, judged under policy, on the commit sha, with the
+// annotations that sit on a file, and says in the summary what was posted or why nothing was. Nothing
+// here changes the run's exit code: GitHub's refusals are warnings.
+func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report.Diff, policy report.Policy, ri renderInfo, sha string, anns []github.Annotation) {
+	name := r.opts.checkName
+	if ok, why := r.wantsCheck(); !ok {
+		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: not posted by this job — %s.\n", mdEscape(name), why)
+		return
+	}
+	if sha == "" {
+		r.warnf("the status check was not posted: no commit to post it on (no pull request head, push or GITHUB_SHA)")
+		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: not posted — no commit to post it on.\n", mdEscape(name))
+		return
+	}
+	v := report.CheckVerdict(cur, policy)
+	o := ri.options(github.MaxCheckSummaryChars)
+	o.LimitName = "the Checks API's limit of 65,535 characters"
+	summary := strings.TrimPrefix(report.Markdown(cur, d, o), report.Marker+"\n")
+	s, err := r.sticky()
+	if err != nil {
+		r.warnf("the status check was not posted: %v", err)
+		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s` not posted: %s\n", mdEscape(name), mdEscape(err.Error()))
+		return
+	}
+	checks := github.Checks{Client: s.Client, Owner: s.Owner, Repo: s.Repo}
+	res, err := checks.Post(ctx, github.CheckRun{Name: name, HeadSHA: sha, Conclusion: v.Conclusion, Title: v.Title, Summary: summary,
+		DetailsURL: r.runURL(), ExternalID: r.env.Getenv("GITHUB_RUN_ID"), Annotations: anns})
+	verdict := fmt.Sprintf("`%s` — %s", v.Conclusion, mdEscape(v.Title))
+	switch {
+	case err != nil:
+		r.warnf("the status check was not posted: %v", err)
+		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s` not posted: %s\n", mdEscape(name), mdEscape(err.Error()))
+	case res.Posted == github.PostedCheckRun:
+		fmt.Fprintf(r.env.Stderr, "status check %s: check run %s on %s (%s, %s): %s\n", name, res.Action, shortRev(sha), v.Conclusion,
+			plural(res.Annotations, "annotation"), res.URL)
+		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: check run %s on `%s`: %s; %s.\n", mdEscape(name), res.Action, shortRev(sha), verdict,
+			plural(res.Annotations, "annotation"))
+		if res.Warning != "" {
+			r.warnf("%s", res.Warning)
+			fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> %s\n", mdEscape(res.Warning))
+		}
+	case res.Posted == github.PostedStatus:
+		r.warnf("%s", res.Warning)
+		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: commit status posted on `%s` instead of a check run: %s.\n\n> [!WARNING]\n> %s\n",
+			mdEscape(name), shortRev(sha), verdict, mdEscape(res.Warning))
+	default:
+		msg := res.Warning
+		if res.Forbidden && (r.event.Fork() || r.mode == modeComment) {
+			msg += ". " + forkCheckHint
+		}
+		r.warnf("%s", msg)
+		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s`: %s\n", mdEscape(name), mdEscape(msg))
+	}
+}
+
+// forkCheckHint says where a fork's pull request gets its check from.
+const forkCheckHint = "A pull request from a fork gets a read-only token: the workflow_run job of the fork-safe pair " +
+	"(mode: comment, with checks: write) posts the check on its head commit instead (docs/action.md, The status check). " +
+	"The step's exit code is the report's either way"
+
+// runURL is the workflow run's page: the check's details and the status's target.
+func (r *actionRun) runURL() string {
+	id := r.env.Getenv("GITHUB_RUN_ID")
+	if id == "" {
+		return ""
+	}
+	if repo := r.repoURL(); repo != "" {
+		return repo + "/actions/runs/" + id
+	}
+	return ""
+}
+
+// fileAnnotations are the annotations that sit on a file: what a check run (and pr.json) carries.
+func fileAnnotations(as []github.Annotation) []github.Annotation {
+	var out []github.Annotation
+	for _, a := range as {
+		if a.File != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

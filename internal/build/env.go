@@ -16,6 +16,12 @@ type Env struct {
 	UserCacheDir     func() (string, error)
 	HTTPClient       *http.Client // nil: the index client's default
 	Now              func() time.Time
+
+	// StdoutIsTerminal: colour in the terminal table is for a terminal only.
+	StdoutIsTerminal bool
+	// Verbose, when set, gets the engine's account of what it does: what is fetched and why, and how
+	// long each phase took (the command line's --verbose). nil: say nothing.
+	Verbose io.Writer
 }
 
 // OSEnv is the real environment.
@@ -25,6 +31,7 @@ func OSEnv() Env {
 		Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr,
 		StderrIsTerminal: err == nil && st.Mode()&os.ModeCharDevice != 0,
 		UserCacheDir:     os.UserCacheDir, Now: time.Now,
+		StdoutIsTerminal: isTerminal(os.Stdout),
 	}
 }
 
@@ -46,4 +53,9 @@ func (e *Env) Defaults() {
 	if e.Now == nil {
 		e.Now = time.Now
 	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -259,7 +259,26 @@ func judge(l Layer) verdict {
 
 // WriteTable writes the terminal summary: one row per layer (with its change against the base when d
 // is set), failures in full, the changes, then the functions.
-func (r *Report) WriteTable(w io.Writer, d *Diff) {
+func (r *Report) WriteTable(w io.Writer, d *Diff) { r.WriteTableWith(w, d, TableOptions{}) }
+
+// TableOptions change how WriteTableWith renders; the zero value is WriteTable's plain text.
+type TableOptions struct {
+	// Color marks each state with an ANSI colour: green ok, yellow warn, red exceeded or failed. The
+	// caller decides when (a terminal, NO_COLOR unset); the columns stay aligned, as the state is last.
+	Color bool
+}
+
+// paint wraps s in the colour of level when o.Color is set.
+func (o TableOptions) paint(s string, level int) string {
+	if !o.Color {
+		return s
+	}
+	code := map[int]string{levelOK: "32", levelWarn: "33", levelExceeded: "1;31", levelFailed: "1;31"}[level]
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// WriteTableWith is WriteTable with options.
+func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 	withDelta := d != nil && d.Unavailable == ""
 	row := func(cols ...string) {
 		f := "%-16s %-20s %8s %10s %10s %6s  %s\n"
@@ -286,7 +305,7 @@ func (r *Report) WriteTable(w io.Writer, d *Diff) {
 			delta = terminalDelta(ld)
 		}
 		if l.Error != nil {
-			row(cols(l.Name, tgt, "-", "-", "-", "-", delta, "FAILED")...)
+			row(cols(l.Name, tgt, "-", "-", "-", "-", delta, o.paint("FAILED", levelFailed))...)
 			continue
 		}
 		v := judge(l)
@@ -304,7 +323,7 @@ func (r *Report) WriteTable(w io.Writer, d *Diff) {
 		if v.limit > 0 {
 			p = fmt.Sprintf("%.1f%%", float64(v.used)/float64(v.limit)*100)
 		}
-		row(cols(l.Name, tgt, strconv.Itoa(len(l.Packages)), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), p, delta, st)...)
+		row(cols(l.Name, tgt, strconv.Itoa(len(l.Packages)), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), p, delta, o.paint(st, v.level))...)
 	}
 	if d != nil {
 		for _, ld := range d.Layers {
@@ -330,7 +349,7 @@ func (r *Report) WriteTable(w io.Writer, d *Diff) {
 				st += " (not built: " + strings.Join(f.Missing, ", ") + ")"
 			}
 			fmt.Fprintf(w, "%-24s %-20s %6d %10s %5.1f%%  %s\n", f.Name, strings.TrimSpace(f.Runtime+" "+f.Architecture),
-				len(f.Layers), Bytes(f.UnzippedBytes), float64(f.UnzippedBytes)/float64(LimitUnzipped)*100, st)
+				len(f.Layers), Bytes(f.UnzippedBytes), float64(f.UnzippedBytes)/float64(LimitUnzipped)*100, o.paint(st, v.level))
 		}
 	}
 }

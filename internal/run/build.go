@@ -1,88 +1,161 @@
 package run
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
-// listFlag collects a repeatable flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+var buildDoc = &doc{
+	synopsis: `lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
+                    [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
+                    [--out DIR] [--json FILE] [--cache-dir DIR]`,
+	long: `Resolves the requirements for each Lambda runtime and architecture (not for this machine), picks
+only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and DIR/report.json.
+A requirements file in which every line is pinned and hashed (what lock writes) is installed as it
+is, without resolving.`,
+	examples: []example{
+		{"Build for both architectures: dist/<folder>-python3.12-{x86_64,arm64}.zip and dist/report.json",
+			"lambda-layers build -r requirements.txt --runtime python3.12 --arch x86_64,arm64"},
+		{"Name the layer and write into build/, allowing pre-releases",
+			"lambda-layers build -r requirements.txt --runtime python3.12 --name deps --pre --out build"},
+		{"Print report.json on standard output and nothing else (errors still go to standard error)",
+			"lambda-layers build -r requirements.txt --runtime python3.12 --json - --quiet"},
+	},
+	footer: `Exit codes: 0 built within quotas, 1 a build failed (report.json says what and where), 2 usage
+error, 3 built but a blocking quota (250 MB unzipped) is exceeded; the files are still written.`,
+}
 
 type buildOptions struct {
-	reqFiles, runtimes, archs, extraIndex listFlag
+	reqFiles, runtimes, archs, extraIndex []string
 	name, indexURL, out, cacheDir         string
 	pre                                   bool
 }
 
-func buildCmd(ctx context.Context, env build.Env, args []string) int {
+func (a *app) buildCommand() *cobra.Command {
 	var o buildOptions
-	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	o.addResolveFlags(fs)
-	o.addLayerFlags(fs, "output directory for zips and report.json")
-	if err := fs.Parse(args); err != nil {
-		return exitcode.Usage
+	var jsonOut string
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Build a layer zip per Lambda target from requirements files",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.code = a.build(cmd, &o, jsonOut)
+			return nil
+		},
 	}
-	if fs.NArg() > 0 {
-		return usageErr(env, "unexpected argument %q", fs.Arg(0))
-	}
+	a.document(c, buildDoc)
+	o.addResolveFlags(c)
+	o.addLayerFlags(c, "write the zips and report.json into `DIR`")
+	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
+		fs.StringVar(&jsonOut, "json", "", "write report.json to `FILE` instead of DIR/report.json; - is standard output (the table then goes to standard error)")
+	})
+	o.addCacheFlags(c)
+	return c
+}
+
+func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut string) int {
 	if len(o.reqFiles) == 0 {
-		return usageErr(env, "no requirements file: pass -r FILE")
+		return a.usageFail(cmd, "pass -r requirements.txt (repeat -r for more files)", "no requirements file")
 	}
 	targets, err := o.targets()
 	if err != nil {
-		return usageErr(env, "%v", err)
+		return a.usageFail(cmd, targetFix, "%v", err)
 	}
-	rep := build.Build(ctx, env, o.plan(targets))
-	reportPath := filepath.Join(o.out, "report.json")
-	if err := rep.WriteFile(reportPath); err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers: %v\n", err)
-		return exitcode.Failed
+	rep := build.Build(a.ctx, a.engineEnv(), o.plan(targets))
+	if jsonOut == "" {
+		jsonOut = filepath.Join(o.out, "report.json")
 	}
-	rep.Table(env.Stdout)
-	fmt.Fprintf(env.Stdout, "\nreport: %s\n", reportPath)
+	toStderr := jsonOut == "-"
+	table := a.tableOut(toStderr)
+	if toStderr {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			_, err = a.env.Stdout.Write(append(b, '\n'))
+		}
+		if err != nil {
+			return a.failf(cmd, "", "writing report.json to standard output: %v", err)
+		}
+	} else if err := rep.WriteFile(jsonOut); err != nil {
+		return a.failf(cmd, "check that the folder is writable, or pass --out DIR / --json FILE", "%v", err)
+	}
+	a.writeTable(toStderr, rep, nil)
+	if jsonOut != "-" && !a.quiet {
+		fmt.Fprintf(table, "\nreport: %s\n", jsonOut)
+	}
 	return exitcode.Of(rep)
 }
 
-// addResolveFlags registers the flags of every command that resolves: requirements files, targets,
-// indexes, --pre and the cache.
-func (o *buildOptions) addResolveFlags(fs *flag.FlagSet) {
-	fs.Var(&o.reqFiles, "r", "requirements file (repeatable)")
-	fs.Var(&o.reqFiles, "requirement", "requirements file (repeatable)")
-	fs.Var(&o.runtimes, "runtime", "Lambda runtime(s), comma-separated: python3.9 … python3.14")
-	fs.Var(&o.archs, "arch", "architecture(s), comma-separated: x86_64, arm64 (default x86_64)")
-	fs.StringVar(&o.indexURL, "index-url", "", "package index (default: the requirements file's -i, else $PIP_INDEX_URL, else PyPI)")
-	fs.StringVar(&o.indexURL, "i", "", "short for --index-url")
-	fs.Var(&o.extraIndex, "extra-index-url", "extra package index (repeatable)")
-	fs.BoolVar(&o.pre, "pre", false, "allow pre-releases")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "wheel cache (default: lambda-layers in the user cache dir)")
+// writeTable writes the terminal table to standard output or error (colour when that is a terminal
+// and NO_COLOR is unset); in quiet mode only the failures, to standard error.
+func (a *app) writeTable(toStderr bool, rep *report.Report, d *report.Diff) {
+	if a.quiet {
+		for _, l := range rep.Layers {
+			if l.Error != nil {
+				fmt.Fprintf(a.env.Stderr, "%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
+			}
+		}
+		return
+	}
+	rep.WriteTableWith(a.tableOut(toStderr), d, report.TableOptions{Color: a.color(toStderr)})
+}
+
+const targetFix = "pass --runtime python3.12 (or several: --runtime python3.12,python3.13) and --arch x86_64,arm64"
+
+// addResolveFlags registers the options of every command that resolves: requirements files, targets,
+// --pre and the indexes.
+func (o *buildOptions) addResolveFlags(c *cobra.Command) {
+	withGroup(c, groupBuild, func(fs *pflag.FlagSet) {
+		fs.StringArrayVarP(&o.reqFiles, "requirement", "r", nil, "a requirements `FILE` in pip's format (repeatable)")
+		fs.StringArrayVar(&o.runtimes, "runtime", nil, "Lambda runtimes, comma-separated: "+strings.Join(runtimeNames(), ", ")+" (required)")
+		fs.StringArrayVar(&o.archs, "arch", []string{"x86_64"}, "architectures, comma-separated: x86_64, arm64")
+		fs.BoolVar(&o.pre, "pre", false, "allow pre-releases (otherwise only when a package has nothing else)")
+	})
+	setMetavar(c.Flags(), "runtime", "RUNTIME[,…]")
+	setMetavar(c.Flags(), "arch", "ARCH[,…]")
+	withGroup(c, groupIndex, func(fs *pflag.FlagSet) {
+		fs.StringVarP(&o.indexURL, "index-url", "i", "", "package index `URL` or folder (default: the requirements file's -i, else $PIP_INDEX_URL, else PyPI)")
+		fs.StringArrayVar(&o.extraIndex, "extra-index-url", nil, "another index to search, after the first (repeatable; also $PIP_EXTRA_INDEX_URL)")
+	})
+	setMetavar(c.Flags(), "extra-index-url", "URL")
+	c.RegisterFlagCompletionFunc("runtime", completeList(runtimeNames))
+	c.RegisterFlagCompletionFunc("arch", completeList(architectures))
+	c.RegisterFlagCompletionFunc("requirement", completeFiles("txt", "in"))
 }
 
 // addLayerFlags registers --name and --out, for the commands that write layer zips.
-func (o *buildOptions) addLayerFlags(fs *flag.FlagSet, outHelp string) {
-	fs.StringVar(&o.name, "name", "", "layer name (default: the first requirements file's folder name)")
-	fs.StringVar(&o.out, "out", "dist", outHelp)
+func (o *buildOptions) addLayerFlags(c *cobra.Command, outHelp string) {
+	withGroup(c, groupBuild, func(fs *pflag.FlagSet) {
+		fs.StringVar(&o.name, "name", "", "the layer's `NAME` (default: the first requirements file's folder name)")
+	})
+	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
+		fs.StringVar(&o.out, "out", "dist", outHelp)
+	})
+	c.RegisterFlagCompletionFunc("out", completeDirs)
 }
 
-// targets expands --runtime and --arch (default x86_64); the error is a usage problem.
+func (o *buildOptions) addCacheFlags(c *cobra.Command) {
+	withGroup(c, groupCache, func(fs *pflag.FlagSet) {
+		fs.StringVar(&o.cacheDir, "cache-dir", "", "the wheel cache `DIR`, shared by every build (default: lambda-layers in the user cache folder)")
+	})
+	c.RegisterFlagCompletionFunc("cache-dir", completeDirs)
+}
+
+// targets expands --runtime and --arch; the error is a usage problem.
 func (o *buildOptions) targets() ([]target.Target, error) {
 	if len(o.runtimes) == 0 {
-		return nil, errors.New("no runtime: pass --runtime python3.12 (valid: python3.9 … python3.14)")
-	}
-	if len(o.archs) == 0 {
-		o.archs = listFlag{"x86_64"}
+		return nil, errors.New("no runtime")
 	}
 	return target.ParseList(o.runtimes, o.archs)
 }
@@ -96,11 +169,6 @@ func (o *buildOptions) plan(targets []target.Target) build.Plan {
 		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets}},
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
 	}
-}
-
-func usageErr(env build.Env, format string, args ...any) int {
-	fmt.Fprintf(env.Stderr, "lambda-layers build: "+format+"\n", args...)
-	return exitcode.Usage
 }
 
 // defaultName is the requirements file's folder name, as a valid Lambda layer name.

@@ -1,12 +1,13 @@
 package run
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
@@ -15,74 +16,86 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
-const lockUsage = `usage: lambda-layers lock -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
-                        [-o FILE | -o DIR/ | -o 'NAME-{target}.txt'] [--index-url URL]
-                        [--extra-index-url URL] [--pre] [--cache-dir DIR]
-
-Resolves the requirements for each Lambda target and writes a requirements file with every package
-pinned and hashed, which build then installs without resolving. With one target, -o FILE (default: standard
-output); with several, -o DIR/ writes DIR/<input>-<runtime>-<arch>.txt, and a -o value holding {target}
-has it replaced by <runtime>-<arch>.
-`
+var lockDoc = &doc{
+	synopsis: `lambda-layers lock -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
+                   [-o FILE | -o DIR/ | -o 'NAME-{target}.txt'] [--index-url URL]
+                   [--extra-index-url URL] [--pre] [--cache-dir DIR]`,
+	long: `Resolves the requirements for each Lambda target and writes a requirements file with every package
+pinned and hashed, with "# via" comments naming what pulled it in; build then installs exactly those
+wheels without resolving. With one target the lock goes to -o FILE (default: standard output); with
+several, -o DIR/ writes DIR/<input>-<runtime>-<arch>.txt, and {target} in -o is replaced by
+<runtime>-<arch>.`,
+	examples: []example{
+		{"Pin and hash for one target, printed on standard output",
+			"lambda-layers lock -r requirements.txt --runtime python3.12"},
+		{"One lock per architecture: locks/requirements-python3.12-x86_64.txt and …-arm64.txt",
+			"lambda-layers lock -r requirements.txt --runtime python3.12 --arch x86_64,arm64 -o locks/"},
+		{"Build from a lock: no resolution, exactly the wheels it lists",
+			"lambda-layers build -r locks/requirements-python3.12-x86_64.txt --runtime python3.12 --name deps"},
+	},
+	footer: `Exit codes: 0 every lock written, 1 a target could not be resolved (the error names the chain of
+requirements from your file:line and what to try), 2 usage error.`,
+}
 
 // targetPlaceholder in -o is replaced by the target's key ("python3.12-x86_64").
 const targetPlaceholder = "{target}"
 
-func lockCmd(ctx context.Context, env build.Env, args []string) int {
+func (a *app) lockCommand() *cobra.Command {
 	var o buildOptions
 	var output string
-	fs := flag.NewFlagSet("lock", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, lockUsage) }
-	o.addResolveFlags(fs)
-	fs.StringVar(&output, "o", "", "output file, directory (ending in /) or pattern with {target}")
-	fs.StringVar(&output, "output-file", "", "same as -o")
-	if err := fs.Parse(args); err != nil {
-		return exitcode.Usage
+	c := &cobra.Command{
+		Use:   "lock",
+		Short: "Write pinned, hashed requirements per Lambda target",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.code = a.lock(cmd, &o, output)
+			return nil
+		},
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "lambda-layers lock: "+format+"\n", a...)
-		return exitcode.Usage
-	}
-	switch {
-	case fs.NArg() > 0:
-		return fail("unexpected argument %q", fs.Arg(0))
-	case len(o.reqFiles) == 0:
-		return fail("no requirements file: pass -r FILE")
+	a.document(c, lockDoc)
+	o.addResolveFlags(c)
+	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
+		fs.StringVarP(&output, "output-file", "o", "", "write the lock to `FILE`, to DIR/ (one file per target) or to a name holding {target} (default: standard output)")
+	})
+	o.addCacheFlags(c)
+	return c
+}
+
+func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
+	if len(o.reqFiles) == 0 {
+		return a.usageFail(cmd, "pass -r requirements.in (repeat -r for more files)", "no requirements file")
 	}
 	targets, err := o.targets()
 	if err != nil {
-		return fail("%v", err)
+		return a.usageFail(cmd, targetFix, "%v", err)
 	}
 	outputs, err := lockOutputs(output, o.reqFiles[0], targets)
 	if err != nil {
-		return fail("%v", err)
+		return a.usageFail(cmd, fmt.Sprintf("pass -o locks/ or -o 'requirements-%s.txt'", targetPlaceholder), "%v", err)
 	}
-
+	env := a.engineEnv()
 	set, err := requirements.Parse(o.reqFiles, requirements.ParseOptions{Getenv: env.Getenv})
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers lock: %v\n", err)
-		return exitcode.Failed
+		return a.failf(cmd, "fix the line named above, or see 'lambda-layers lock -h'", "%v", err)
 	}
 	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir}
 	l, err := build.NewLocker(env, plan, set)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers lock: %v\n", err)
-		return exitcode.Failed
+		return a.failf(cmd, "", "%v", err)
 	}
 	code := exitcode.OK
 	for i, t := range targets {
-		res, err := l.Resolve(ctx, t)
+		res, err := l.Resolve(a.ctx, t)
 		if err == nil {
-			err = l.WriteFile(ctx, outputs[i], res, t, lockCommand(args))
+			err = l.WriteFile(a.ctx, outputs[i], res, t, lockCommand(a.commandArgs(cmd)))
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "lambda-layers lock: %s: %v\n", t, err)
+			a.failf(cmd, "", "%s: %v", t, err)
 			code = exitcode.Failed
 			continue
 		}
-		if outputs[i] != "-" {
-			fmt.Fprintf(env.Stdout, "%s: %d packages → %s\n", t, len(res.Packages), outputs[i])
+		if outputs[i] != "-" && !a.quiet {
+			fmt.Fprintf(a.env.Stdout, "%s: %d packages → %s\n", t, len(res.Packages), outputs[i])
 		}
 	}
 	return code
@@ -101,8 +114,10 @@ func lockOutputs(output, firstInput string, targets []target.Target) ([]string, 
 	case isDir:
 		stem := strings.TrimSuffix(filepath.Base(firstInput), filepath.Ext(firstInput))
 		output = filepath.Join(output, stem+"-"+targetPlaceholder+".txt")
+	case len(targets) > 1 && output == "":
+		return nil, fmt.Errorf("%d targets need %d lock files, and standard output holds one", len(targets), len(targets))
 	case len(targets) > 1 && !strings.Contains(output, targetPlaceholder):
-		return nil, fmt.Errorf("%d targets need %d lock files: pass -o DIR/ or -o 'requirements-%s.txt'", len(targets), len(targets), targetPlaceholder)
+		return nil, fmt.Errorf("%d targets need %d lock files, and -o %s names one", len(targets), len(targets), output)
 	case output == "":
 		output = "-"
 	}

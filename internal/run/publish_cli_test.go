@@ -139,7 +139,7 @@ func TestPublishCLIUsageAndRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown flag", []string{"--nope"}, exitcode.Usage, "flag provided but not defined"},
+		{"unknown flag", []string{"--nope"}, exitcode.Usage, "unknown option --nope"},
 		{"stray argument", []string{"--report", good, "--region", "us-east-1", "extra"}, exitcode.Usage, `unexpected argument "extra"`},
 		{"function without layer", []string{"--report", good, "--region", "us-east-1", "--function", "fn"}, exitcode.Usage, "LAYER=FUNCTION"},
 		{"bad account", []string{"--report", good, "--region", "us-east-1", "--share-account", "12"}, exitcode.Usage, "12 digits"},
@@ -175,7 +175,7 @@ func TestPublishReportBesideItsZips(t *testing.T) {
 	if rep.Layers[0].Zip != zipPath {
 		t.Errorf("zip %s, want %s", rep.Layers[0].Zip, zipPath)
 	}
-	if got := publishSplit(listFlag{"a,b", " c ", ""}); !slices.Equal(got, []string{"a", "b", "c"}) {
+	if got := publishSplit([]string{"a,b", " c ", ""}); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Errorf("%v", got)
 	}
 }

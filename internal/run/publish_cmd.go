@@ -1,66 +1,83 @@
 package run
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/publish"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
-const publishUsage = `Usage:
-  lambda-layers publish --report dist/report.json [--region R …] [--s3-bucket B] [--keep N]
-                        [--function LAYER=FUNCTION …] [--share-account ID …] [--share-org o-…] [--public]
-                        [--name-template T] [--commit SHA] [--license L] [--dry-run]
-
-Publishes every layer of the report as a Lambda layer version in each region (unchanged zips are
-skipped), then shares, rolls out and prunes as asked. Credentials and region come from the AWS SDK's
-default chain (AWS_* variables, profiles); AWS_ENDPOINT_URL points it at LocalStack or moto.
-
-Exit codes: 0 published (or nothing to do), 1 refused or failed, 2 usage error.
-`
+var publishDoc = &doc{
+	synopsis: `lambda-layers publish --report dist/report.json [--region R …] [--s3-bucket B] [--keep N]
+                      [--function LAYER=FN …] [--share-account ID …] [--share-org o-…] [--public]
+                      [--name-template T] [--commit SHA] [--license L] [--dry-run]`,
+	long: `Publishes every layer of the report as a Lambda layer version in each region (a zip whose
+CodeSha256 equals the newest version's is skipped; zips over 50 MB go through S3), then shares,
+rolls out to the named functions (keeping their other layers) and prunes old versions that no listed
+function uses. Limits are checked before any call. Credentials and region come from the AWS SDK's
+default chain (AWS_* variables, profiles); AWS_ENDPOINT_URL points it at LocalStack or moto.`,
+	examples: []example{
+		{"Say what would be published to us-east-1, and publish nothing",
+			"lambda-layers publish --report dist/report.json --region us-east-1 --dry-run"},
+		{"Publish to two regions and let account 123456789012 use the layers",
+			"lambda-layers publish --region us-east-1,eu-west-1 --share-account 123456789012"},
+		{"Publish, then keep the newest 3 versions of each layer and delete older unused ones",
+			"lambda-layers publish --region us-east-1 --keep 3"},
+	},
+	footer: `Exit codes: 0 published (or nothing to do), 1 refused or failed, 2 usage error.`,
+}
 
 type publishFlags struct {
 	report, bucket, template, commit, license, org string
-	regions, functions, accounts                   listFlag
+	regions, functions, accounts                   []string
 	keep                                           int
 	public, dryRun                                 bool
 }
 
-func publishCmd(ctx context.Context, env build.Env, args []string) int {
+func (a *app) publishCommand() *cobra.Command {
 	var f publishFlags
-	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, publishUsage+"\nFlags:\n")
-		fs.PrintDefaults()
+	c := &cobra.Command{
+		Use:   "publish",
+		Short: "Publish the built layers as Lambda layer versions, share them and roll them out",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.code = a.publish(cmd, &f)
+			return nil
+		},
 	}
-	fs.StringVar(&f.report, "report", filepath.Join("dist", "report.json"), "the build's report.json")
-	fs.Var(&f.regions, "region", "AWS region (repeatable or comma-separated; default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)")
-	fs.StringVar(&f.bucket, "s3-bucket", "", "S3 bucket to stage zips over 50 MB, in the layer's region ({region} is replaced)")
-	fs.IntVar(&f.keep, "keep", 0, "keep the newest N versions of each layer, delete older unused ones (0: delete nothing)")
-	fs.Var(&f.functions, "function", "roll out LAYER to FUNCTION (name or ARN) as LAYER=FUNCTION (repeatable)")
-	fs.Var(&f.accounts, "share-account", "grant this AWS account use of the layers (repeatable)")
-	fs.StringVar(&f.org, "share-org", "", "grant this AWS organization (o-…) use of the layers")
-	fs.BoolVar(&f.public, "public", false, "grant every AWS account use of the layers")
-	fs.StringVar(&f.template, "name-template", publish.DefaultNameTemplate, "Lambda layer name: {name}, {py}, {arch}")
-	fs.StringVar(&f.commit, "commit", "", "commit recorded in each version's description (default: $GITHUB_SHA)")
-	fs.StringVar(&f.license, "license", "", "LicenseInfo of each version")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the calls that would be made; write nothing")
-	if err := fs.Parse(args); err != nil {
-		return exitcode.Usage
-	}
-	if fs.NArg() > 0 {
-		return publishUsageErr(env, "unexpected argument %q", fs.Arg(0))
-	}
+	a.document(c, publishDoc)
+	withGroup(c, groupPublish, func(fs *pflag.FlagSet) {
+		fs.StringVar(&f.report, "report", filepath.Join("dist", "report.json"), "the build's report.json `FILE` (its zips are looked for beside it too)")
+		fs.StringArrayVar(&f.regions, "region", nil, "publish to AWS `REGION`, repeatable or comma-separated (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)")
+		fs.StringVar(&f.bucket, "s3-bucket", "", "stage zips over 50 MB in the S3 `BUCKET`, one in each layer's region ({region} is replaced)")
+		fs.StringVar(&f.template, "name-template", publish.DefaultNameTemplate, "the Lambda layer name, a `TEMPLATE` of {name}, {py}, {arch}")
+		fs.StringVar(&f.commit, "commit", "", "the commit `SHA` recorded in each version's description (default: $GITHUB_SHA)")
+		fs.StringVar(&f.license, "license", "", "the `LICENSE` recorded as each version's LicenseInfo")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "print the calls that would be made; write nothing")
+	})
+	withGroup(c, "Sharing and roll-out", func(fs *pflag.FlagSet) {
+		fs.StringArrayVar(&f.accounts, "share-account", nil, "grant the AWS account `ID` use of the layers (repeatable)")
+		fs.StringVar(&f.org, "share-org", "", "grant the AWS organization `ORG` (o-…) use of the layers")
+		fs.BoolVar(&f.public, "public", false, "grant every AWS account use of the layers")
+		fs.StringArrayVar(&f.functions, "function", nil, "roll a layer out to a function (name or ARN), written `LAYER=FUNCTION` (repeatable)")
+		fs.IntVar(&f.keep, "keep", 0, "keep the newest `N` versions of each layer and delete older unused ones (0: delete nothing)")
+	})
+	c.RegisterFlagCompletionFunc("report", completeFiles("json"))
+	return c
+}
+
+func (a *app) publish(cmd *cobra.Command, f *publishFlags) int {
+	env := a.env
 	o := publish.Options{
 		Regions: publishSplit(f.regions), S3Bucket: f.bucket, KeepVersions: f.keep, DryRun: f.dryRun,
 		NameTemplate: f.template, Commit: f.commit, License: f.license, Out: env.Stdout,
@@ -68,8 +85,8 @@ func publishCmd(ctx context.Context, env build.Env, args []string) int {
 	if o.Commit == "" {
 		o.Commit = env.Getenv("GITHUB_SHA")
 	}
-	for _, a := range publishSplit(f.accounts) {
-		o.Permissions = append(o.Permissions, publish.Permission{Account: a})
+	for _, acct := range publishSplit(f.accounts) {
+		o.Permissions = append(o.Permissions, publish.Permission{Account: acct})
 	}
 	if f.org != "" {
 		o.Permissions = append(o.Permissions, publish.Permission{Organization: f.org})
@@ -80,7 +97,7 @@ func publishCmd(ctx context.Context, env build.Env, args []string) int {
 	for _, fn := range f.functions {
 		layer, name, ok := strings.Cut(fn, "=")
 		if !ok || layer == "" || name == "" {
-			return publishUsageErr(env, "--function %q: write LAYER=FUNCTION", fn)
+			return a.usageFail(cmd, "write --function LAYER=FUNCTION, e.g. --function deps=my-function", "--function %s: no layer or no function", fn)
 		}
 		if o.Functions == nil {
 			o.Functions = map[string][]string{}
@@ -90,43 +107,38 @@ func publishCmd(ctx context.Context, env build.Env, args []string) int {
 
 	rep, err := readPublishReport(f.report)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
-		return exitcode.Failed
+		return a.failf(cmd, "build first (lambda-layers build … writes dist/report.json), or pass --report FILE", "%v", err)
 	}
-	clients, err := publish.NewAWSClients(ctx, publish.ClientConfig{Getenv: env.Getenv, HTTPClient: env.HTTPClient})
+	clients, err := publish.NewAWSClients(a.ctx, publish.ClientConfig{Getenv: env.Getenv, HTTPClient: env.HTTPClient})
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
-		return exitcode.Failed
+		return a.failf(cmd, "set AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role)", "loading the AWS configuration: %v", err)
 	}
 	if len(o.Regions) == 0 && clients.Region() != "" {
 		o.Regions = []string{clients.Region()}
 	}
 	if err := o.Validate(); err != nil {
-		return publishUsageErr(env, "%v", err)
+		return a.usageFail(cmd, "", "%v", err)
+	}
+	if a.quiet {
+		o.Out = io.Discard
 	}
 
-	res, err := publish.Publish(ctx, clients, rep, o)
-	if res != nil {
+	res, err := publish.Publish(a.ctx, clients, rep, o)
+	if res != nil && !a.quiet {
 		fmt.Fprintln(env.Stdout)
 		res.Table(env.Stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "lambda-layers publish: %v\n", err)
 		if errors.As(err, new(*publish.OptionsError)) {
-			return exitcode.Usage
+			return a.usageFail(cmd, "", "%v", err)
 		}
-		return exitcode.Failed
+		return a.failf(cmd, "fix the cause and run publish again: a zip already published unchanged is skipped", "%v", err)
 	}
 	return exitcode.OK
 }
 
-func publishUsageErr(env build.Env, format string, args ...any) int {
-	fmt.Fprintf(env.Stderr, "lambda-layers publish: "+format+"\n", args...)
-	return exitcode.Usage
-}
-
 // publishSplit flattens repeated and comma-separated values.
-func publishSplit(l listFlag) []string {
+func publishSplit(l []string) []string {
 	var out []string
 	for _, v := range l {
 		for s := range strings.SplitSeq(v, ",") {

@@ -1,14 +1,14 @@
 package run
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
@@ -16,21 +16,27 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
-const reportUsage = `Usage:
-  lambda-layers report -r FILE [-r FILE…] --runtime python3.12[,…] [--arch x86_64[,arm64]] [--name NAME]
-                       [--index-url URL] [--extra-index-url URL] [--pre] [--out DIR] [--cache-dir DIR]
-                       [--base REF] [--repo DIR]
-                       [--budget-zipped 40MB] [--budget-unzipped 120MB] [--warn 80] [--fail-on exceeded|warn|never]
-                       [--markdown FILE] [--summary FILE] [--json FILE] [--top N]
-  lambda-layers report --from dist/report.json [--base-from base/report.json] [same policy and output flags]
-
-Builds the layers (or reads a report.json), checks them against Lambda's limits and your budgets, compares
-them with the base revision's requirements (read with git, no checkout; the wheel cache is shared), and
-writes the terminal table, report.json, a Markdown pull request comment and a job summary. A FILE of "-"
-is standard output.
-
-Exit codes: 0 ok, 1 a build failed, 2 usage error, 3 fails the policy (fail-on; a limit or budget exceeded).
-`
+var reportDoc = &doc{
+	synopsis: `lambda-layers report -r FILE [-r FILE…] --runtime … [--arch …] [--base REF] [--budget-zipped 40MB]
+                     [--budget-unzipped 120MB] [--warn 80] [--fail-on exceeded|warn|never]
+                     [--markdown FILE] [--summary FILE] [--json FILE]
+lambda-layers report --from dist/report.json [--base-from base/report.json] […]`,
+	long: `Builds the layers as build does (or reads a report.json), checks them against Lambda's limits and
+your budgets, compares them with the requirements as they are at a git revision (read with git, no
+checkout; the wheel cache is shared), and writes the terminal table, report.json, a Markdown pull
+request comment and a job summary. A FILE of - is standard output (the table then goes to standard
+error).`,
+	examples: []example{
+		{"Build and hold the layer to a 40 MB zipped budget: exit 3 when it is over",
+			"lambda-layers report -r requirements.txt --runtime python3.12 --budget-zipped 40MB"},
+		{"Compare with the main branch and write the pull request comment",
+			"lambda-layers report -r requirements.txt --runtime python3.12 --base main --markdown comment.md"},
+		{"Render a report.json built elsewhere as the comment, on standard output",
+			"lambda-layers report --from dist/report.json --markdown -"},
+	},
+	footer: `Exit codes: 0 ok, 1 a build failed, 2 usage error, 3 the policy fails (--fail-on: a limit or budget
+exceeded, or near it with warn).`,
+}
 
 type reportOptions struct {
 	buildOptions
@@ -39,15 +45,54 @@ type reportOptions struct {
 	warn, failOn                 string
 	markdown, summary, jsonOut   string
 	top                          int
-	set                          map[string]bool // flags given on the command line
+	set                          func(name string) bool // whether the option was given
 }
 
-func reportCmd(ctx context.Context, env build.Env, args []string) int {
-	o, code := parseReportFlags(env, args)
-	if code >= 0 {
+func (a *app) reportCommand() *cobra.Command {
+	o := &reportOptions{}
+	c := &cobra.Command{
+		Use:   "report",
+		Short: "Check limits and budgets, compare with a base revision, write the PR comment",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.set = cmd.Flags().Changed
+			a.code = a.report(cmd, o)
+			return nil
+		},
+	}
+	a.document(c, reportDoc)
+	o.addResolveFlags(c)
+	o.addLayerFlags(c, "write the zips (and report.json, unless --json) into `DIR`")
+	withGroup(c, groupReport, func(fs *pflag.FlagSet) {
+		fs.StringVar(&o.base, "base", "", "compare with the git revision `REF`: its requirements files are read with git, no checkout")
+		fs.StringVar(&o.repo, "repo", "", "the git working tree `DIR` for --base (default: the one holding the first requirements file)")
+		fs.StringVar(&o.from, "from", "", "render the report.json `FILE` instead of building")
+		fs.StringVar(&o.baseFrom, "base-from", "", "compare with the base's report.json `FILE` instead of building the base")
+		fs.StringVar(&o.budgetZipped, "budget-zipped", "", "budget per layer, zipped: a `SIZE` such as 40MB (MB = MiB)")
+		fs.StringVar(&o.budgetUnzipped, "budget-unzipped", "", "budget per layer, unzipped: a `SIZE` such as 120MB")
+		fs.StringVar(&o.warn, "warn", "80", "warn at `PERCENT` of a limit or budget")
+		fs.StringVar(&o.failOn, "fail-on", "exceeded", "exit 3 when a limit or budget is exceeded, when one is near it (warn), or never")
+	})
+	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
+		fs.StringVar(&o.markdown, "markdown", "", "write the pull request comment to `FILE`")
+		fs.StringVar(&o.summary, "summary", "", "write the job summary to `FILE` (appended to when it is $GITHUB_STEP_SUMMARY)")
+		fs.StringVar(&o.jsonOut, "json", "", "write report.json to `FILE` (default: DIR/report.json when building)")
+		fs.IntVar(&o.top, "top", report.DefaultTopN, "packages per layer in the comment's tables")
+	})
+	setMetavar(c.Flags(), "fail-on", "exceeded|warn|never")
+	o.addCacheFlags(c)
+	c.RegisterFlagCompletionFunc("fail-on", completeOne("exceeded", "warn", "never"))
+	c.RegisterFlagCompletionFunc("from", completeFiles("json"))
+	c.RegisterFlagCompletionFunc("base-from", completeFiles("json"))
+	c.RegisterFlagCompletionFunc("repo", completeDirs)
+	return c
+}
+
+func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
+	if code := a.checkReportFlags(cmd, o); code >= 0 {
 		return code
 	}
-	start := env.Now()
+	start := a.env.Now()
 	var (
 		cur, base *report.Report
 		baseErr   error
@@ -56,29 +101,27 @@ func reportCmd(ctx context.Context, env build.Env, args []string) int {
 	if o.from != "" {
 		var err error
 		if cur, err = readReport(o.from); err != nil {
-			fmt.Fprintf(env.Stderr, "lambda-layers report: %v\n", err)
-			return exitcode.Failed
+			return a.failf(cmd, "build it first (lambda-layers build …), or pass the path of an existing report.json", "%v", err)
 		}
 	} else {
-		plan, code := o.plan(env)
-		if code >= 0 {
-			return code
+		targets, err := o.targets()
+		if err != nil {
+			return a.usageFail(cmd, targetFix, "%v", err)
 		}
-		cur, base, info, baseErr = build.BuildHeadAndBase(ctx, env, plan, o.base, o.repo)
-		if baseErr != nil {
-			fmt.Fprintf(env.Stderr, "warning: no comparison with the base: %v\n", baseErr)
+		cur, base, info, baseErr = build.BuildHeadAndBase(a.ctx, a.engineEnv(), o.plan(targets), o.base, o.repo)
+		if baseErr != nil && !a.quiet {
+			fmt.Fprintf(a.env.Stderr, "warning: no comparison with the base: %v\n", baseErr)
 		}
 	}
 	if o.baseFrom != "" {
 		var err error
 		if base, err = readReport(o.baseFrom); err != nil {
-			fmt.Fprintf(env.Stderr, "lambda-layers report: %v\n", err)
-			return exitcode.Failed
+			return a.failf(cmd, "pass the report.json of a build of the base revision", "%v", err)
 		}
 	}
 	policy, err := o.policy(cur.Policy)
 	if err != nil {
-		return reportUsageErr(env, "%v", err)
+		return a.usageFail(cmd, "", "%v", err)
 	}
 	report.Evaluate(cur, policy)
 	ref := o.base // with --base-from, the base report's revision (when it has one) names the base
@@ -91,23 +134,21 @@ func reportCmd(ctx context.Context, env build.Env, args []string) int {
 		opts.BaseSHA = cur.Diff.BaseSHA
 	}
 	if opts.HeadSHA == "" {
-		opts.HeadSHA = env.Getenv("GITHUB_SHA")
+		opts.HeadSHA = a.env.Getenv("GITHUB_SHA")
 	}
-	if srv, repo := env.Getenv("GITHUB_SERVER_URL"), env.Getenv("GITHUB_REPOSITORY"); srv != "" && repo != "" {
+	if srv, repo := a.env.Getenv("GITHUB_SERVER_URL"), a.env.Getenv("GITHUB_REPOSITORY"); srv != "" && repo != "" {
 		opts.RepoURL = strings.TrimSuffix(srv, "/") + "/" + repo
 	}
 	if o.from == "" {
-		opts.Duration = env.Now().Sub(start)
+		opts.Duration = a.env.Now().Sub(start)
 	}
 
 	jsonOut := o.jsonOut
 	if jsonOut == "" && o.from == "" {
 		jsonOut = filepath.Join(o.out, "report.json")
 	}
-	table := env.Stdout
-	if o.markdown == "-" || o.summary == "-" || o.jsonOut == "-" {
-		table = env.Stderr
-	}
+	toStderr := o.markdown == "-" || o.summary == "-" || o.jsonOut == "-"
+	table := a.tableOut(toStderr)
 	var written []string
 	write := func(path, what string, content func() ([]byte, error)) bool {
 		if path == "" {
@@ -115,10 +156,10 @@ func reportCmd(ctx context.Context, env build.Env, args []string) int {
 		}
 		b, err := content()
 		if err == nil {
-			err = writeOutput(env, path, b)
+			err = writeOutput(a.env, path, b)
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "lambda-layers report: writing the %s: %v\n", what, err)
+			a.failf(cmd, "check that the folder is writable, or pass another path", "writing the %s to %s: %v", what, path, err)
 			return false
 		}
 		if path != "-" {
@@ -133,8 +174,8 @@ func reportCmd(ctx context.Context, env build.Env, args []string) int {
 	ok = write(o.markdown, "comment", func() ([]byte, error) { return []byte(report.Markdown(cur, cur.Diff, opts)), nil }) && ok
 	ok = write(o.summary, "summary", func() ([]byte, error) { return []byte(report.Summary(cur, cur.Diff, opts)), nil }) && ok
 
-	cur.WriteTable(table, cur.Diff)
-	if len(written) > 0 {
+	a.writeTable(toStderr, cur, cur.Diff)
+	if len(written) > 0 && !a.quiet {
 		fmt.Fprintf(table, "\n%s\n", strings.Join(written, "\n"))
 	}
 	switch {
@@ -146,50 +187,24 @@ func reportCmd(ctx context.Context, env build.Env, args []string) int {
 	return exitcode.OK
 }
 
-func parseReportFlags(env build.Env, args []string) (*reportOptions, int) {
-	o := &reportOptions{set: map[string]bool{}}
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, reportUsage) }
-	o.addResolveFlags(fs)
-	o.addLayerFlags(fs, "output directory for the zips (and report.json unless --json)")
-	fs.StringVar(&o.base, "base", "", "git revision to compare with: its requirements files are read with git, no checkout")
-	fs.StringVar(&o.repo, "repo", "", "git working tree for --base (default: the one holding the first requirements file)")
-	fs.StringVar(&o.from, "from", "", "render this report.json instead of building")
-	fs.StringVar(&o.baseFrom, "base-from", "", "compare with this report.json instead of building the base")
-	fs.StringVar(&o.budgetZipped, "budget-zipped", "", "budget per layer, zipped (e.g. 40MB; MB = MiB)")
-	fs.StringVar(&o.budgetUnzipped, "budget-unzipped", "", "budget per layer, unzipped (e.g. 120MB)")
-	fs.StringVar(&o.warn, "warn", "", "warn at this share of a limit or budget (default 80)")
-	fs.StringVar(&o.failOn, "fail-on", "", "exit 3 when: exceeded (default), warn, never")
-	fs.StringVar(&o.markdown, "markdown", "", "write the pull request comment here")
-	fs.StringVar(&o.summary, "summary", "", "write the job summary here (appended when it is $GITHUB_STEP_SUMMARY)")
-	fs.StringVar(&o.jsonOut, "json", "", "write report.json here")
-	fs.IntVar(&o.top, "top", report.DefaultTopN, "packages per layer in the comment's tables")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitcode.OK
-		}
-		return nil, exitcode.Usage
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+// checkReportFlags refuses combinations of options that do not go together; -1 when all is well.
+func (a *app) checkReportFlags(cmd *cobra.Command, o *reportOptions) int {
 	switch {
-	case fs.NArg() > 0:
-		return nil, reportUsageErr(env, "unexpected argument %q", fs.Arg(0))
 	case o.from != "" && len(o.reqFiles) > 0:
-		return nil, reportUsageErr(env, "pass either --from REPORT or -r FILE, not both")
+		return a.usageFail(cmd, "pass one, not both: --from renders a report that exists, -r builds one", "--from %s and -r %s given together", o.from, o.reqFiles[0])
 	case o.from == "" && len(o.reqFiles) == 0:
-		return nil, reportUsageErr(env, "no requirements file: pass -r FILE, or --from dist/report.json to render a report")
+		return a.usageFail(cmd, "pass -r requirements.txt to build, or --from dist/report.json to render a report", "no requirements file")
 	case o.from != "" && o.base != "":
-		return nil, reportUsageErr(env, "--base builds the base revision, which needs -r; with --from, compare with --base-from base/report.json")
+		return a.usageFail(cmd, "with --from, compare with --base-from base/report.json", "--base %s builds the base revision, which needs -r", o.base)
 	case o.base != "" && o.baseFrom != "":
-		return nil, reportUsageErr(env, "pass either --base REF or --base-from FILE, not both")
+		return a.usageFail(cmd, "pass one, not both: --base builds the base revision, --base-from reads its report", "--base %s and --base-from %s given together", o.base, o.baseFrom)
 	case o.top < 1:
-		return nil, reportUsageErr(env, "--top must be at least 1")
+		return a.usageFail(cmd, "pass --top 1 or more", "--top %d", o.top)
 	}
 	if _, err := o.policy(nil); err != nil {
-		return nil, reportUsageErr(env, "%v", err)
+		return a.usageFail(cmd, "", "%v", err)
 	}
-	return o, -1
+	return -1
 }
 
 // policy is stored (a report's own, when re-rendering one) with the flags given on top.
@@ -198,27 +213,27 @@ func (o *reportOptions) policy(stored *report.Policy) (report.Policy, error) {
 	if stored != nil {
 		p = *stored
 	}
-	if o.set["fail-on"] || p.FailOn == "" {
+	if o.set("fail-on") || p.FailOn == "" {
 		v, err := report.ParseFailOn(o.failOn)
 		if err != nil {
 			return p, err
 		}
 		p.FailOn = v
 	}
-	if o.set["warn"] {
+	if o.set("warn") {
 		v, err := report.ParsePercent(o.warn)
 		if err != nil {
 			return p, fmt.Errorf("--warn: %w", err)
 		}
 		p.WarnRatio = v
 	}
-	if o.set["budget-zipped"] || o.set["budget-unzipped"] {
+	if o.set("budget-zipped") || o.set("budget-unzipped") {
 		var b report.Budget
 		for _, f := range []struct {
 			flag, v string
 			into    *int64
 		}{{"budget-zipped", o.budgetZipped, &b.ZippedBytes}, {"budget-unzipped", o.budgetUnzipped, &b.UnzippedBytes}} {
-			if !o.set[f.flag] {
+			if !o.set(f.flag) {
 				continue
 			}
 			n, err := report.ParseSize(f.v)
@@ -236,29 +251,16 @@ func (o *reportOptions) policy(stored *report.Policy) (report.Policy, error) {
 			key = o.name
 		}
 		old := budgets[key]
-		if o.set["budget-zipped"] {
+		if o.set("budget-zipped") {
 			old.ZippedBytes = b.ZippedBytes
 		}
-		if o.set["budget-unzipped"] {
+		if o.set("budget-unzipped") {
 			old.UnzippedBytes = b.UnzippedBytes
 		}
 		budgets[key] = old
 		p.Budgets = budgets
 	}
 	return p, p.Validate()
-}
-
-func (o *reportOptions) plan(env build.Env) (build.Plan, int) {
-	targets, err := o.targets()
-	if err != nil {
-		return build.Plan{}, reportUsageErr(env, "%v", err)
-	}
-	return o.buildOptions.plan(targets), -1
-}
-
-func reportUsageErr(env build.Env, format string, args ...any) int {
-	fmt.Fprintf(env.Stderr, "lambda-layers report: "+format+"\n", args...)
-	return exitcode.Usage
 }
 
 func readReport(path string) (*report.Report, error) {

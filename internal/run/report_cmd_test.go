@@ -168,8 +168,9 @@ func TestReportUsageErrors(t *testing.T) {
 	if code := Main(context.Background(), build.Env{Stderr: &stderr}, []string{"report", "--from", filepath.Join(t.TempDir(), "nope.json")}); code != exitcode.Failed {
 		t.Errorf("a missing --from file: exit %d", code)
 	}
-	if code := Main(context.Background(), build.Env{Stderr: &stderr}, []string{"report", "-h"}); code != exitcode.OK || !strings.Contains(stderr.String(), "--base REF") {
-		t.Errorf("-h: exit %d %q", code, stderr.String())
+	var stdout bytes.Buffer
+	if code := Main(context.Background(), build.Env{Stdout: &stdout}, []string{"report", "-h"}); code != exitcode.OK || !strings.Contains(stdout.String(), "--base REF") {
+		t.Errorf("-h: exit %d %q", code, stdout.String())
 	}
 }
 

@@ -1,0 +1,152 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+)
+
+// TestUsageErrors checks the shape of every kind of command-line mistake: "lambda-layers CMD: what
+// and the input at fault", then what to do on the next line, exit 2, nothing on standard output.
+func TestUsageErrorShape(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args      []string
+		what, fix string
+	}{
+		{[]string{"bild"}, `lambda-layers: unknown command "bild"`, "did you mean 'lambda-layers build'?"},
+		{[]string{"buld", "-r", "x.txt"}, `lambda-layers: unknown command "buld"`, "did you mean 'lambda-layers build'?"},
+		{[]string{"-q", "lokc"}, `lambda-layers: unknown command "lokc"`, "did you mean 'lambda-layers lock'?"},
+		{[]string{"frobnicate"}, `lambda-layers: unknown command "frobnicate"`, "the commands are build, lock, report, publish, version, completion"},
+		{[]string{"help", "bild"}, `lambda-layers help: unknown command "bild"`, "did you mean 'lambda-layers build'?"},
+		{[]string{"build", "--requirment", "x.txt"}, "lambda-layers build: unknown option --requirment", "did you mean --requirement?"},
+		{[]string{"build", "--runtimes", "python3.12"}, "lambda-layers build: unknown option --runtimes", "did you mean --runtime?"},
+		{[]string{"lock", "--ouput-file", "x"}, "lambda-layers lock: unknown option --ouput-file", "did you mean --output-file?"},
+		{[]string{"publish", "--regoin", "us-east-1"}, "lambda-layers publish: unknown option --regoin", "did you mean --region?"},
+		{[]string{"report", "--budget-zip", "1MB"}, "lambda-layers report: unknown option --budget-zip", "did you mean --budget-zipped?"},
+		{[]string{"build", "-x"}, "lambda-layers build: unknown option -x", "'lambda-layers build -h' lists the options"},
+		{[]string{"build", "-runtime", "python3.12"}, "lambda-layers build: unknown option -runtime", "write --runtime (long options take two dashes)"},
+		{[]string{"build", "--runtime"}, "lambda-layers build: --runtime needs a value", "write --runtime RUNTIME[,…]"},
+		{[]string{"report", "--top", "x"}, "lambda-layers report: --top x: not a whole number", "write --top N"},
+		{[]string{"build", "requirements.txt"}, `lambda-layers build: unexpected argument "requirements.txt"`, "pass requirements files with -r: lambda-layers build -r requirements.txt"},
+		{[]string{"build", "--runtime", "python3.12"}, "lambda-layers build: no requirements file", "pass -r requirements.txt"},
+		{[]string{"build", "-r", "x.txt"}, "lambda-layers build: no runtime", "pass --runtime python3.12"},
+		{[]string{"lock", "-r", "x.txt", "--runtime", "python3.8"}, `lambda-layers lock: unknown runtime "python3.8": valid runtimes are python3.9`, "pass --runtime python3.12"},
+		{[]string{"lock", "-r", "x.txt", "--runtime", "python3.12", "--arch", "x86_64,arm64"}, "lambda-layers lock: 2 targets need 2 lock files, and standard output holds one", "pass -o locks/ or -o 'requirements-{target}.txt'"},
+		{[]string{"completion", "tcsh"}, "lambda-layers completion: unknown shell tcsh", "write one of: lambda-layers completion bash|zsh|fish"},
+		{[]string{"publish", "--report", "r.json", "--function", "fn"}, "lambda-layers publish: --function fn: no layer or no function", "write --function LAYER=FUNCTION"},
+	} {
+		code, stdout, stderr := mainOut(c.args...)
+		lines := strings.SplitN(strings.TrimRight(stderr, "\n"), "\n", 2)
+		if code != exitcode.Usage || stdout != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], c.what) ||
+			!strings.HasPrefix(lines[1], "  ") || !strings.Contains(lines[1], c.fix) {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and\n%s…\n  …%s…", c.args, code, stdout, stderr, c.what, c.fix)
+		}
+	}
+}
+
+func TestNoArguments(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := mainOut()
+	if code != exitcode.Usage || stdout != "" || !strings.Contains(stderr, "Commands:\n  build") {
+		t.Errorf("no arguments: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	readBuildInfo = func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+			{Key: "vcs.time", Value: "2026-12-05T10:00:00Z"},
+			{Key: "vcs.modified", Value: "true"},
+		}}, true
+	}
+	defer func() { readBuildInfo = debug.ReadBuildInfo }()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, stdout, _ := mainOut(args...)
+		want := "lambda-layers v1.4.0\ngo:       go1.26.8 "
+		if code != exitcode.OK || !strings.HasPrefix(stdout, want) ||
+			!strings.Contains(stdout, "\nrevision: 0123456789abcdef0123456789abcdef01234567 (2026-12-05T10:00:00Z)\n") ||
+			!strings.Contains(stdout, "\nmodified: true") {
+			t.Errorf("%v: exit %d\n%s", args, code, stdout)
+		}
+	}
+	readBuildInfo = func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{GoVersion: "go1.26.8"}, true }
+	if _, stdout, _ := mainOut("version"); !strings.Contains(stdout, "revision: unknown (built without VCS stamping") {
+		t.Errorf("no VCS info:\n%s", stdout)
+	}
+}
+
+// TestCompletion asks the binary's completion entry point (what the shell scripts call) for
+// commands, options, runtimes and architectures, and checks each script names its shell.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	complete := func(args ...string) []string {
+		t.Helper()
+		_, stdout, _ := mainOut(append([]string{"__complete"}, args...)...)
+		var out []string
+		for l := range strings.SplitSeq(stdout, "\n") {
+			if l != "" && !strings.HasPrefix(l, ":") && !strings.HasPrefix(l, "Completion ended") {
+				name, _, _ := strings.Cut(l, "\t")
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{""}, "build lock report publish version completion help"},
+		{[]string{"bu"}, "build"},
+		{[]string{"build", "--ru"}, "--runtime"},
+		{[]string{"build", "--runtime", ""}, "python3.9 python3.10 python3.11 python3.12 python3.13 python3.14"},
+		{[]string{"build", "--runtime", "python3.1"}, "python3.10 python3.11 python3.12 python3.13 python3.14"},
+		{[]string{"build", "--runtime", "python3.12,python3.1"}, "python3.12,python3.10 python3.12,python3.11 python3.12,python3.13 python3.12,python3.14"},
+		{[]string{"lock", "--arch", ""}, "x86_64 arm64"},
+		{[]string{"report", "--arch", "x86_64,"}, "x86_64,arm64"},
+		{[]string{"report", "--fail-on", ""}, "exceeded warn never"},
+		{[]string{"completion", ""}, "bash zsh fish"},
+		{[]string{"help", "p"}, "publish"},
+	} {
+		if got := strings.Join(complete(c.args...), " "); got != c.want {
+			t.Errorf("complete %q: %q, want %q", c.args, got, c.want)
+		}
+	}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, stdout, stderr := mainOut("completion", shell)
+		if code != exitcode.OK || !strings.Contains(stdout, "lambda-layers") || !strings.Contains(stdout, shell) || stderr != "" {
+			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", shell, code, len(stdout), stderr)
+		}
+	}
+}
+
+// TestTableColour builds the demo with standard output a terminal or not, and NO_COLOR set or not:
+// colour only on a terminal without NO_COLOR.
+func TestTableColour(t *testing.T) {
+	t.Parallel()
+	cache := t.TempDir()
+	for _, c := range []struct {
+		tty     bool
+		noColor string
+		want    bool
+	}{{true, "", true}, {true, "1", false}, {false, "", false}} {
+		var stdout, stderr bytes.Buffer
+		env := map[string]string{"NO_COLOR": c.noColor}
+		code := Main(context.Background(), build.Env{
+			Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, StdoutIsTerminal: c.tty,
+		}, []string{"build", "-r", demoDir + "/requirements.txt", "--runtime", "python3.12", "--index-url", demoDir + "/index/simple",
+			"--out", t.TempDir(), "--cache-dir", cache})
+		if code != exitcode.OK {
+			t.Fatalf("exit %d\n%s", code, stderr.String())
+		}
+		if got := strings.Contains(stdout.String(), "\x1b[32mok\x1b[0m"); got != c.want {
+			t.Errorf("terminal %v, NO_COLOR=%q: colour %v, want %v\n%s", c.tty, c.noColor, got, c.want, stdout.String())
+		}
+	}
+}

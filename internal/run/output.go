@@ -1,0 +1,42 @@
+package run
+
+import (
+	"io"
+
+	"github.com/lambda-layers/lambda-layers/internal/build"
+)
+
+// engineEnv is the world as the engine should see it: with --quiet its warnings and progress go
+// nowhere (failures are in the report, which the command prints), with --verbose it logs what it
+// fetches and why, and how long each phase took.
+func (a *app) engineEnv() build.Env {
+	e := a.env
+	if a.quiet {
+		e.Stderr, e.StderrIsTerminal = io.Discard, false
+	}
+	if a.verbose && !a.quiet {
+		e.Verbose = a.env.Stderr
+	}
+	return e
+}
+
+// color says whether to colour what goes to standard output (or error): only a terminal, and never
+// when NO_COLOR is set (https://no-color.org) or TERM is dumb.
+func (a *app) color(toStderr bool) bool {
+	if a.env.Getenv("NO_COLOR") != "" || a.env.Getenv("TERM") == "dumb" {
+		return false
+	}
+	if toStderr {
+		return a.env.StderrIsTerminal
+	}
+	return a.env.StdoutIsTerminal
+}
+
+// tableOut is where the terminal table goes: standard output, or standard error when standard
+// output carries a machine-readable file (--json -, --markdown -).
+func (a *app) tableOut(toStderr bool) io.Writer {
+	if toStderr {
+		return a.env.Stderr
+	}
+	return a.env.Stdout
+}

@@ -208,27 +208,43 @@ func (s resolverSource) Metadata(ctx context.Context, f index.File) ([]byte, err
 
 func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	l := b.base(t)
+	log := b.verbose(b.name + " " + t.String())
 	res, err := b.resolveFor(ctx, t) // pinned.go: a lock's fast path, or a resolution
 	if err != nil {
 		return b.failed(t, err)
 	}
+	if res.pinned {
+		log.phase("took the %d pins of the lock, no resolution", len(res.Packages))
+	} else {
+		log.phase("resolved %d packages against %s", len(res.Packages), redactAll(b.indexURLs(b.set)))
+	}
 	l.Warnings = append(l.Warnings, res.Warnings...)
 	fr := make([]fetch.Request, len(res.Packages))
+	cached := 0
 	for i, p := range res.Packages {
 		fr[i] = fetch.Request{Package: p.Name + " " + p.Version.String(), File: p.File, Hashes: p.Hashes, Origin: p.HashOrigin}
+		if sha := p.File.Hashes["sha256"]; sha != "" && b.cache.HasWheel(sha) {
+			cached++
+			log.printf("  %s %s: %s, cached (%s)", p.Name, p.Version, p.File.Filename, why(p))
+		} else {
+			log.printf("  %s %s: %s from %s (%s)", p.Name, p.Version, p.File.Filename, index.Redact(p.File.URL), why(p))
+		}
 	}
 	paths, err := b.fetcher.Fetch(ctx, fr)
 	if err != nil {
 		return b.failed(t, err)
 	}
+	log.phase("fetched %d wheels, %d of them from the cache in %s", len(fr), cached, b.cache.Dir())
 	if res.pinned {
 		if err := b.verifyPinned(ctx, res.Result, paths, t); err != nil {
 			return b.failed(t, err)
 		}
+		log.phase("checked the wheels' metadata against the lock")
 	}
 	if err := b.writeLayer(ctx, t, &l, res.Packages, paths, fr); err != nil {
 		return b.failed(t, err)
 	}
+	log.phase("verified the wheels and wrote %s (%s zipped, %s unzipped)", l.Zip, report.Bytes(l.ZippedBytes), report.Bytes(l.UnzippedBytes))
 	return l
 }
 

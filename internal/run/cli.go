@@ -34,10 +34,16 @@ func init() { cobra.EnableCommandSorting = false }
 func newApp(ctx context.Context, env build.Env) *app {
 	a := &app{ctx: ctx, env: env, docs: map[*cobra.Command]*doc{}}
 	root := &cobra.Command{
-		Use:               "lambda-layers",
-		Short:             "Build AWS Lambda Python layers from requirements files",
-		Args:              a.rootArgs,
-		RunE:              a.rootRun,
+		Use:   "lambda-layers",
+		Short: "Build AWS Lambda Python layers from requirements files",
+		Args:  a.rootArgs,
+		RunE:  a.rootRun,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.quiet && a.verbose {
+				return usage(cmd, "pass one of them", "--quiet and --verbose given together")
+			}
+			return nil
+		},
 		SilenceErrors:     true, // every error is printed once, in one shape, by Main
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true}, // ours: completion SHELL

@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -148,5 +149,40 @@ func TestTableColour(t *testing.T) {
 		if got := strings.Contains(stdout.String(), "\x1b[32mok\x1b[0m"); got != c.want {
 			t.Errorf("terminal %v, NO_COLOR=%q: colour %v, want %v\n%s", c.tty, c.noColor, got, c.want, stdout.String())
 		}
+	}
+}
+
+// TestQuietVerboseJSON: --quiet prints nothing on success; --verbose says per target what is fetched
+// and why with the time of each phase; --json - puts report.json alone on standard output.
+func TestQuietVerboseJSON(t *testing.T) {
+	t.Parallel()
+	cache := t.TempDir()
+	run := func(extra ...string) (int, string, string) {
+		args := append([]string{"build", "-r", demoDir + "/requirements.txt", "--runtime", "python3.12",
+			"--index-url", demoDir + "/index/simple", "--out", t.TempDir(), "--cache-dir", cache}, extra...)
+		return mainOut(args...)
+	}
+	if code, stdout, stderr := run("--quiet"); code != exitcode.OK || stdout != "" || stderr != "" {
+		t.Errorf("--quiet: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr := run("--verbose")
+	for _, want := range []string{
+		"demo python3.12 x86_64: resolved 3 packages against " + demoDir + "/index/simple [",
+		"demo python3.12 x86_64:   hello-lambda 1.0.0: hello_lambda-1.0.0-py3-none-any.whl, cached (required by " + demoDir + "/requirements.txt:3)",
+		"demo python3.12 x86_64:   fastcrc 1.0.0: fastcrc-1.0.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl, cached (required by hello-lambda 1.0.0)",
+		"demo python3.12 x86_64: fetched 3 wheels, 3 of them from the cache in " + cache + " [",
+		"demo python3.12 x86_64: verified the wheels and wrote ",
+	} {
+		if code != exitcode.OK || !strings.Contains(stderr, want) {
+			t.Errorf("--verbose: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "LAYER") {
+		t.Errorf("--verbose: no table on standard output:\n%s", stdout)
+	}
+	code, stdout, stderr = run("--json", "-")
+	var rep struct{ Layers []struct{ Name string } }
+	if err := json.Unmarshal([]byte(stdout), &rep); code != exitcode.OK || err != nil || len(rep.Layers) != 1 || !strings.Contains(stderr, "LAYER") {
+		t.Errorf("--json -: exit %d, %v, stdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -85,8 +86,11 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
 	}
 	code := exitcode.OK
 	for i, t := range targets {
+		start := a.env.Now()
 		res, err := l.Resolve(a.ctx, t)
 		if err == nil {
+			a.verbosef("%s: resolved %d packages [%s]", t, len(res.Packages), a.env.Now().Sub(start).Round(time.Millisecond))
+			start = a.env.Now()
 			err = l.WriteFile(a.ctx, outputs[i], res, t, lockCommand(a.commandArgs(cmd)))
 		}
 		if err != nil {
@@ -94,6 +98,7 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
 			code = exitcode.Failed
 			continue
 		}
+		a.verbosef("%s: hashed and wrote %s [%s]", t, outputs[i], a.env.Now().Sub(start).Round(time.Millisecond))
 		if outputs[i] != "-" && !a.quiet {
 			fmt.Fprintf(a.env.Stdout, "%s: %d packages → %s\n", t, len(res.Packages), outputs[i])
 		}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
@@ -18,6 +19,13 @@ func (a *app) engineEnv() build.Env {
 		e.Verbose = a.env.Stderr
 	}
 	return e
+}
+
+// verbosef writes a line of --verbose's account to standard error.
+func (a *app) verbosef(format string, args ...any) {
+	if a.verbose {
+		fmt.Fprintf(a.env.Stderr, format+"\n", args...)
+	}
 }
 
 // color says whether to colour what goes to standard output (or error): only a terminal, and never

@@ -25,6 +25,7 @@ func Main(ctx context.Context, env build.Env) int {
 	env.Defaults()
 	r := &actionRun{env: env, gha: github.NewActions(env.Getenv, env.Stdout), start: env.Now()}
 	code := r.run(ctx)
+	r.checkFailedRun(ctx, code)
 	r.finish()
 	return code
 }
@@ -44,6 +45,10 @@ type actionRun struct {
 	summary     strings.Builder
 	annotations []github.Annotation
 	outputs     map[string]string
+	// failure is the first thing that ended the run early (a config problem, a failure of the tool),
+	// in one line; checked is set once the status check was dealt with.
+	failure string
+	checked bool
 }
 
 func (r *actionRun) run(ctx context.Context) int {
@@ -193,6 +198,9 @@ func (r *actionRun) rel(path string) string {
 // in the summary, exit 2.
 func (r *actionRun) configErrors(errs config.Errors) int {
 	fmt.Fprintf(&r.summary, "### lambda-layers: the configuration has %s\n\n", plural(len(errs), "problem"))
+	if r.failure == "" && len(errs) > 0 {
+		r.failure = fmt.Sprintf("the configuration has %s: %s", plural(len(errs), "problem"), errs[0].Error())
+	}
 	for _, e := range errs {
 		fmt.Fprintf(r.env.Stderr, "error: %s\n", github.SafeLines(e.Error()))
 		a := github.Annotation{Level: "error", Title: "lambda-layers config", Message: e.Message, File: e.File, Line: e.Line}
@@ -208,6 +216,9 @@ func (r *actionRun) configErrors(errs config.Errors) int {
 // fatal ends the run on a failure of the tool itself (not a finding), saying so everywhere.
 func (r *actionRun) fatal(code int, doing string, err error) int {
 	msg := fmt.Sprintf("%s: %v", doing, err)
+	if r.failure == "" {
+		r.failure = msg
+	}
 	fmt.Fprintf(r.env.Stderr, "lambda-layers: %s\n", github.SafeLines(msg))
 	r.annotations = append(r.annotations, github.Annotation{Level: "error", Title: "lambda-layers", Message: msg})
 	fmt.Fprintf(&r.summary, "### lambda-layers failed\n\n%s\n", fenceText(msg))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -30,6 +31,7 @@ func (r *actionRun) wantsCheck() (bool, string) {
 // here changes the run's exit code: GitHub's refusals are warnings.
 func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report.Diff, policy report.Policy, ri renderInfo, sha string, anns []github.Annotation) {
 	name := r.opts.checkName
+	r.checked = true
 	if ok, why := r.wantsCheck(); !ok {
 		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: not posted by this job — %s.\n", mdEscape(name), why)
 		return
@@ -43,6 +45,40 @@ func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report
 	o := ri.options(github.MaxCheckSummaryChars)
 	o.LimitName = "the Checks API's limit of 65,535 characters"
 	summary := strings.TrimPrefix(report.Markdown(cur, d, o), report.Marker+"\n")
+	r.sendCheck(ctx, sha, v, summary, anns)
+}
+
+// checkFailedRun posts a failing status check when a report-mode run on a pull request ended before
+// it had a report to judge (the config is wrong, the tool failed): a required check must not wait
+// for ever, nor pass.
+func (r *actionRun) checkFailedRun(ctx context.Context, code int) {
+	if r.checked || code == exitcode.OK || r.event == nil || r.failure == "" {
+		return
+	}
+	mode := r.mode
+	if mode == "" && r.event.IsPullRequest() && (r.opts.mode == modeAuto || r.opts.mode == modeReport) {
+		mode = modeReport // the inputs were wrong before the mode was chosen
+	}
+	if mode != modeReport || (r.opts.statusCheck != "" && r.opts.statusCheck != "true" && r.opts.statusCheck != "false") {
+		return
+	}
+	r.mode = mode
+	if ok, _ := r.wantsCheck(); !ok {
+		return
+	}
+	sha := r.headSHA()
+	if sha == "" {
+		return
+	}
+	v := report.Verdict{Conclusion: report.ConclusionFailure, Title: "lambda-layers failed: " + r.failure}
+	r.sendCheck(ctx, sha, v, r.summary.String(), fileAnnotations(r.annotations))
+}
+
+// sendCheck posts the verdict as the status check on sha and says in the summary what was posted or
+// why nothing was.
+func (r *actionRun) sendCheck(ctx context.Context, sha string, v report.Verdict, summary string, anns []github.Annotation) {
+	r.checked = true
+	name := r.opts.checkName
 	s, err := r.sticky()
 	if err != nil {
 		r.warnf("the status check was not posted: %v", err)
@@ -51,7 +87,7 @@ func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report
 	}
 	checks := github.Checks{Client: s.Client, Owner: s.Owner, Repo: s.Repo}
 	res, err := checks.Post(ctx, github.CheckRun{Name: name, HeadSHA: sha, Conclusion: v.Conclusion, Title: v.Title, Summary: summary,
-		DetailsURL: r.runURL(), ExternalID: r.env.Getenv("GITHUB_RUN_ID"), Annotations: anns})
+		DetailsURL: r.runURL(), ExternalID: r.externalID(), Annotations: anns})
 	verdict := fmt.Sprintf("`%s` — %s", v.Conclusion, mdEscape(v.Title))
 	switch {
 	case err != nil:
@@ -78,6 +114,16 @@ func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report
 		r.warnf("%s", msg)
 		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s`: %s\n", mdEscape(name), mdEscape(msg))
 	}
+}
+
+// externalID identifies this job of this workflow run (re-runs included): a second post from it
+// updates its check run rather than adding one, while two jobs of one run keep theirs apart.
+func (r *actionRun) externalID() string {
+	id := r.env.Getenv("GITHUB_RUN_ID")
+	if job := r.env.Getenv("GITHUB_JOB"); id != "" && job != "" {
+		return id + "/" + job
+	}
+	return id
 }
 
 // forkCheckHint says where a fork's pull request gets its check from.

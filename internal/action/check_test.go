@@ -363,3 +363,34 @@ func TestCheckOff(t *testing.T) {
 		t.Errorf("a bad status-check: %s", r)
 	}
 }
+
+// TestCheckFailsWhenTheConfigIsWrong: a pull request whose config cannot be read gets a failing check
+// with the problem at its line, not a check that never arrives.
+func TestCheckFailsWhenTheConfigIsWrong(t *testing.T) {
+	t.Parallel()
+	ws, base, _ := checkRepo(t)
+	ws.write("lambda-layers.yml", "layers:\n  - name: data\n    requirments: [layers/data/requirements.txt]\n    runtimes: [python3.12]\n")
+	head := ws.commit("a typo")
+	gh := githubtest.New(t)
+	r := runAction(t, ws, prEnv(t, gh, actionIndex(t).URL, "pull_request.json", base, head, "GITHUB_JOB", "layers"))
+	if r.code != exitcode.Usage {
+		t.Fatalf("%s", r)
+	}
+	crs := gh.CheckRuns()
+	if len(crs) != 1 || crs[0].HeadSHA != head || crs[0].Conclusion != "failure" || crs[0].ExternalID != "4242/layers" ||
+		!strings.HasPrefix(crs[0].Title, "lambda-layers failed: the configuration has 2 problems: lambda-layers.yml:2:5: layer \"data\" needs requirements") {
+		t.Fatalf("check runs %+v\n%s", crs, r)
+	}
+	if a := crs[0].Annotations; len(a) != 2 || a[0].Path != "lambda-layers.yml" || a[0].StartLine != 2 || a[1].StartLine != 3 || a[1].Level != "failure" {
+		t.Errorf("annotations %+v", a)
+	}
+	if !strings.Contains(crs[0].Summary, "the configuration has 2 problems") || !strings.Contains(r.summary, "check run created") {
+		t.Errorf("check summary:\n%s\njob summary:\n%s", crs[0].Summary, r.summary)
+	}
+	// Not on a push in build mode: no check is expected there.
+	gh2 := githubtest.New(t)
+	r = runAction(t, ws, map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_API_URL": gh2.URL, "INPUT_GITHUB-TOKEN": "tok"})
+	if r.code != exitcode.Usage || len(gh2.CheckRunRequests()) != 0 {
+		t.Errorf("push: %s", r)
+	}
+}

@@ -85,7 +85,7 @@ func (r *actionRun) sendCheck(ctx context.Context, sha string, v report.Verdict,
 		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s` not posted: %s\n", mdEscape(name), mdEscape(err.Error()))
 		return
 	}
-	checks := github.Checks{Client: s.Client, Owner: s.Owner, Repo: s.Repo}
+	checks := github.Checks{Client: s.Client, Owner: s.Owner, Repo: s.Repo, Now: r.env.Now}
 	res, err := checks.Post(ctx, github.CheckRun{Name: name, HeadSHA: sha, Conclusion: v.Conclusion, Title: v.Title, Summary: summary,
 		DetailsURL: r.runURL(), ExternalID: r.externalID(), Annotations: anns})
 	verdict := fmt.Sprintf("`%s` — %s", v.Conclusion, mdEscape(v.Title))

@@ -67,6 +67,8 @@ type CheckResult struct {
 type Checks struct {
 	Client      *gh.Client
 	Owner, Repo string
+	// Now stamps the check run's completion; nil means time.Now.
+	Now func() time.Time
 }
 
 // Post creates (or, within one workflow run, updates) a completed check run on run.HeadSHA with the
@@ -91,7 +93,11 @@ func (c Checks) Post(ctx context.Context, run CheckRun) (CheckResult, error) {
 	output := func(batch []*gh.CheckRunAnnotation) *gh.CheckRunOutput {
 		return &gh.CheckRunOutput{Title: gh.Ptr(run.Title), Summary: gh.Ptr(run.Summary), Annotations: batch}
 	}
-	now := &gh.Timestamp{Time: time.Now()}
+	clock := c.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := &gh.Timestamp{Time: clock()}
 	var cr *gh.CheckRun
 	var err error
 	if existing != nil {

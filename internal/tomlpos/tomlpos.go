@@ -270,3 +270,11 @@ func (v *Value) List() []*Value {
 	}
 	return v.Items
 }
+
+// TableKeys are a table's keys in document order; nil when v is nil or not a table.
+func (v *Value) TableKeys() []string {
+	if v == nil || v.Kind != Table {
+		return nil
+	}
+	return v.Keys
+}

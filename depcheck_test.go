@@ -28,7 +28,11 @@ var forbidden = map[string][]string{
 	"layer":        {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch"},
 	"requirements": {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch"},
 	"exitcode":     {"run", "action", "build", "github", "publish"},
-	"version":      {"*"},
+	// Lock files and pyproject.toml are read like requirements files: no index, no resolver.
+	"lockfile":  {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config"},
+	"pyproject": {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config"},
+	"tomlpos":   {"*"},
+	"version":   {"*"},
 }
 
 // Spec leaves import nothing of ours but each other.

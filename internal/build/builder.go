@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/fetch"
 	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/layer"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/resolve"
@@ -42,9 +43,14 @@ type Plan struct {
 
 // LayerPlan is one layer: its requirements and the targets to build it for.
 type LayerPlan struct {
-	Name         string
+	Name string
+	// Requirements are requirements files, pyproject.toml files, or one lock file (uv.lock,
+	// poetry.lock, Pipfile.lock, pylock.toml, pylock.NAME.toml), told apart by name.
 	Requirements []string
 	Targets      []target.Target
+	// Extras and Groups choose a pyproject's or a lock's optional dependencies and dependency groups
+	// beyond the main ones.
+	Extras, Groups []string
 }
 
 // Build builds every layer for every target. A failure is recorded in that layer's report entry (with
@@ -58,7 +64,8 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 		defer b.verifier.close()
 	}
 	for _, lp := range p.Layers {
-		set, err := requirements.Parse(lp.Requirements, requirements.ParseOptions{Getenv: env.Getenv, ReadFile: p.ReadFile})
+		in, err := readInputs(lp, env.Getenv, p.ReadFile)
+		set := in.set
 		if err == nil {
 			err = setupErr
 		}
@@ -67,7 +74,7 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 			client, err = b.client(set)
 		}
 		for _, t := range lp.Targets {
-			lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client}
+			lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client, lock: in.lock, extras: lp.Extras, groups: lp.Groups}
 			if client != nil {
 				lb.fetcher = &fetch.Fetcher{Cache: b.cache, Source: client, Check: b.verifier.start, OnProgress: b.progress}
 			}
@@ -178,6 +185,9 @@ type layerBuild struct {
 	set     *requirements.Set
 	client  *index.Client
 	fetcher *fetch.Fetcher
+	// lock is the layer's lock file, when it has one: installed as locked, not resolved.
+	lock           lockfile.Lock
+	extras, groups []string
 }
 
 func (b *layerBuild) base(t target.Target) report.Layer {
@@ -232,6 +242,9 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	}
 	paths, err := b.fetcher.Fetch(ctx, fr)
 	if err != nil {
+		if b.lock != nil {
+			lockHashOrigin(err, fr) // inputs.go
+		}
 		return b.failed(t, err)
 	}
 	log.phase("fetched %d wheels, %d of them from the cache in %s", len(fr), cached, b.cache.Dir())
@@ -377,7 +390,10 @@ func failureOf(err error) *report.Failure {
 	var hm *HashModeError
 	var hashErr *fetch.HashMismatchError
 	var incomplete *resolve.IncompleteError
+	var lockErr *lockfile.Error
 	switch {
+	case errors.As(err, &lockErr):
+		f.File, f.Line, f.Package = lockErr.File, lockErr.Line, lockErr.Package
 	case errors.As(err, &reqErr):
 		f.File, f.Line = reqErr.File, reqErr.Line
 	case errors.As(err, &noVer):

@@ -126,6 +126,8 @@ func (e *Error) Error() string {
 // Lock is a parsed lock file, ready to select from for any number of targets.
 type Lock interface {
 	Select(t target.Target, opts Options) (*Selection, error)
+	// Indexes are the index URLs the lock names, in order: where files without a URL are found.
+	Indexes() []string
 }
 
 // Parse reads a lock file's content in the format its name says.
@@ -353,4 +355,17 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// httpIndexes keeps the http(s) URLs, once each, in order.
+func httpIndexes(urls []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range urls {
+		if (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
 }

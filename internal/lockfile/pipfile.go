@@ -199,3 +199,12 @@ func (l *PipfileLock) Select(t target.Target, opts Options) (*Selection, error) 
 	sortPackages(sel.Packages)
 	return sel, nil
 }
+
+// Indexes are the lock's sources, ${VAR} expanded.
+func (l *PipfileLock) Indexes() []string {
+	var urls []string
+	for _, s := range l.sources {
+		urls = append(urls, l.expand(s.url))
+	}
+	return httpIndexes(urls)
+}

@@ -187,3 +187,14 @@ func (l *PoetryLock) Select(t target.Target, opts Options) (*Selection, error) {
 	sortPackages(sel.Packages)
 	return sel, nil
 }
+
+// Indexes are the lock's legacy (PEP 503) sources.
+func (l *PoetryLock) Indexes() []string {
+	var urls []string
+	for _, p := range l.packages {
+		if p.sourceType == "legacy" {
+			urls = append(urls, p.sourceURL)
+		}
+	}
+	return httpIndexes(urls)
+}

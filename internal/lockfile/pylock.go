@@ -192,3 +192,12 @@ func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 	sortPackages(sel.Packages)
 	return sel, nil
 }
+
+// Indexes are the indexes the lock's packages name.
+func (l *PylockFile) Indexes() []string {
+	var urls []string
+	for _, p := range l.packages {
+		urls = append(urls, p.index)
+	}
+	return httpIndexes(urls)
+}

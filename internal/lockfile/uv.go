@@ -373,3 +373,14 @@ func keys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Indexes are the registries the lock's packages come from.
+func (l *UVLock) Indexes() []string {
+	var urls []string
+	for _, p := range l.packages {
+		if p.source == "registry" {
+			urls = append(urls, p.sourceValue)
+		}
+	}
+	return httpIndexes(urls)
+}

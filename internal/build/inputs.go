@@ -1,0 +1,205 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/fetch"
+	"github.com/lambda-layers/lambda-layers/internal/index"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/pep440"
+	"github.com/lambda-layers/lambda-layers/internal/pep508"
+	"github.com/lambda-layers/lambda-layers/internal/pyproject"
+	"github.com/lambda-layers/lambda-layers/internal/requirements"
+	"github.com/lambda-layers/lambda-layers/internal/resolve"
+	"github.com/lambda-layers/lambda-layers/internal/target"
+	"github.com/lambda-layers/lambda-layers/internal/wheel"
+)
+
+// inputs are a layer's requirements as read: a requirements set (from requirements files and
+// pyproject.toml files), or one lock file.
+type inputs struct {
+	set  *requirements.Set
+	lock lockfile.Lock
+}
+
+// readInputs reads a layer's files by their names: a lock file (uv.lock, poetry.lock, Pipfile.lock,
+// pylock.toml) is the layer's only input and is not resolved; a pyproject.toml adds its declared
+// requirements for the layer's extras and groups; anything else is a requirements file.
+func readInputs(lp LayerPlan, getenv func(string) string, readFile func(string) ([]byte, error)) (inputs, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	var locks, pyprojects, reqFiles []string
+	for _, f := range lp.Requirements {
+		switch {
+		case lockfile.Detect(f) != "":
+			locks = append(locks, f)
+		case pyproject.IsPyproject(f):
+			pyprojects = append(pyprojects, f)
+		default:
+			reqFiles = append(reqFiles, f)
+		}
+	}
+	if len(locks) > 0 {
+		if len(lp.Requirements) > 1 {
+			return inputs{}, &requirements.Error{File: locks[0], Msg: fmt.Sprintf("a lock file is the layer's only input, but the layer also lists %s",
+				strings.Join(without(lp.Requirements, locks[0]), ", ")), Hint: "give each lock its own layer, or lock everything into one file"}
+		}
+		data, err := readFile(locks[0])
+		if err != nil {
+			return inputs{}, &requirements.Error{File: locks[0], Msg: "cannot read the lock file", Err: err}
+		}
+		l, err := lockfile.Parse(locks[0], data)
+		if err != nil {
+			return inputs{}, err
+		}
+		if pf, ok := l.(*lockfile.PipfileLock); ok {
+			pf.Getenv = getenv
+		}
+		set := &requirements.Set{Files: []string{locks[0]}}
+		if idx := l.Indexes(); len(idx) > 0 {
+			if lockfile.Detect(locks[0]) == lockfile.Poetry {
+				set.Options.ExtraIndexURLs = idx // Poetry's own default is PyPI
+			} else {
+				set.Options.IndexURL, set.Options.ExtraIndexURLs = idx[0], idx[1:]
+			}
+		}
+		return inputs{set: set, lock: l}, nil
+	}
+	set := &requirements.Set{}
+	if len(reqFiles) > 0 {
+		s, err := requirements.Parse(reqFiles, requirements.ParseOptions{Getenv: getenv, ReadFile: readFile})
+		if err != nil {
+			return inputs{}, err
+		}
+		set = s
+	}
+	for _, f := range pyprojects {
+		data, err := readFile(f)
+		if err != nil {
+			return inputs{}, &requirements.Error{File: f, Msg: "cannot read pyproject.toml", Err: err}
+		}
+		reqs, err := pyproject.Parse(f, data, pyproject.Options{Extras: lp.Extras, Groups: lp.Groups})
+		if err != nil {
+			return inputs{}, err
+		}
+		set.Requirements = append(set.Requirements, reqs...)
+		set.Files = append(set.Files, f)
+	}
+	return inputs{set: set}, nil
+}
+
+func without(s []string, v string) []string {
+	var out []string
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// fromLock takes a lock's packages for the target without resolving: the wheel the lock lists with a
+// URL is downloaded from there (no index page is read); a package the lock lists by file name or hash
+// only (poetry.lock, Pipfile.lock) is found on the index by name, version and hash. Every hash is
+// checked as the wheel is downloaded, and the wheels' metadata afterwards (verifyPinned).
+func (b *layerBuild) fromLock(ctx context.Context, t target.Target) (resolved, error) {
+	sel, err := b.lock.Select(t, lockfile.Options{Extras: b.extras, Groups: b.groups})
+	if err != nil {
+		return resolved{}, err
+	}
+	res := &resolve.Result{Warnings: sel.Notes}
+	var viaIndex []resolve.Requirement
+	byName := map[string]lockfile.Package{}
+	for _, p := range sel.Packages {
+		v, err := pep440.Parse(p.Version)
+		if err != nil {
+			return resolved{}, &lockfile.Error{File: p.File, Line: p.Line, Package: p.Name, Msg: fmt.Sprintf("version %q: %v", p.Version, err)}
+		}
+		if len(p.Wheels) > 0 && isHTTP(p.Wheels[0].URL) {
+			var files []index.File
+			for _, w := range p.Wheels {
+				files = append(files, index.File{Filename: w.Filename, URL: w.URL, Hashes: w.Hashes, Size: w.Size, Index: index.Redact(p.Index)})
+			}
+			wf, err := wheel.ParseFilename(files[0].Filename)
+			if err != nil {
+				return resolved{}, &lockfile.Error{File: p.File, Line: p.Wheels[0].Line, Package: p.Name, Msg: err.Error()}
+			}
+			res.Packages = append(res.Packages, &resolve.Package{
+				Name: p.Name, Version: v, File: files[0], Wheel: wf, Files: files,
+				RequiredBy: lockRequiredBy(p), Hashes: hashList(p.Wheels[0].Hashes), HashOrigin: fmt.Sprintf("%s:%d", p.File, p.Wheels[0].Line),
+			})
+			continue
+		}
+		hashes := p.Hashes
+		if len(p.Wheels) > 0 { // the files the target loads, by name: only their hashes may match
+			hashes = nil
+			for _, w := range p.Wheels {
+				hashes = append(hashes, hashList(w.Hashes)...)
+			}
+		}
+		q, err := pep508.ParseRequirement(p.Name + "==" + p.Version)
+		if err != nil {
+			return resolved{}, &lockfile.Error{File: p.File, Line: p.Line, Package: p.Name, Msg: err.Error()}
+		}
+		viaIndex = append(viaIndex, resolve.Requirement{Requirement: q, Origin: p.Origin(), Hashes: hashes})
+		byName[p.Name] = p
+	}
+	if len(viaIndex) > 0 {
+		pr, err := resolve.Pinned(ctx, resolverSource{b.client, b.fetcher}, viaIndex, resolve.Options{Target: t, Pre: true})
+		if err != nil {
+			return resolved{}, resolveErr(t, err)
+		}
+		for _, pkg := range pr.Packages {
+			if p, ok := byName[pkg.Name]; ok {
+				pkg.RequiredBy = lockRequiredBy(p)
+			}
+			res.Packages = append(res.Packages, pkg)
+		}
+		res.Warnings = append(res.Warnings, pr.Warnings...)
+	}
+	sort.Slice(res.Packages, func(i, j int) bool { return res.Packages[i].Name < res.Packages[j].Name })
+	return resolved{res, true}, nil
+}
+
+// lockRequiredBy is what the report shows as the package's reason: the package that required it in
+// the lock's graph ("alpha 1.0"), or the lock's line when the project itself did (or the lock does not
+// say).
+func lockRequiredBy(p lockfile.Package) []string {
+	if n := len(p.Via); n >= 2 {
+		return []string{p.Via[n-1]}
+	}
+	return []string{p.Origin()}
+}
+
+func hashList(h map[string]string) []string {
+	var out []string
+	for alg, hex := range h {
+		out = append(out, alg+":"+hex)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isHTTP(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+}
+
+// lockHashOrigin names the lock's line in a hash mismatch on a file whose hash came from the lock
+// (the fetcher takes the hashes of a file it is given as the index's).
+func lockHashOrigin(err error, reqs []fetch.Request) {
+	var hm *fetch.HashMismatchError
+	if !errors.As(err, &hm) || hm.Origin != "" {
+		return
+	}
+	for _, r := range reqs {
+		if r.Package == hm.Package {
+			hm.Origin = r.Origin
+		}
+	}
+}

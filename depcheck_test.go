@@ -32,7 +32,9 @@ var forbidden = map[string][]string{
 	"lockfile":  {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config"},
 	"pyproject": {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config"},
 	"tomlpos":   {"*"},
-	"version":   {"*"},
+	// CodeArtifact is a token source for the index's HTTP client, nothing more.
+	"codeartifact": {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config", "requirements"},
+	"version":      {"*"},
 }
 
 // Spec leaves import nothing of ours but each other.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
@@ -30,7 +31,7 @@ func (r *actionRun) buildPlan() (build.Plan, error) {
 		if err != nil {
 			return p, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
-		lp := build.LayerPlan{Name: l.Name, Targets: ts}
+		lp := build.LayerPlan{Name: l.Name, Targets: ts, Extras: l.Extras, Groups: l.Groups}
 		for _, f := range l.Requirements {
 			lp.Requirements = append(lp.Requirements, filepath.Join(r.root, filepath.FromSlash(f)))
 		}
@@ -61,6 +62,18 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	if err != nil {
 		return nil, nil, "", r.fatal(exitcode.Usage, "planning the build", err)
 	}
+	env := r.env
+	if ca := r.cfg.CodeArtifact; ca != nil && r.cfg.IndexURL == "" {
+		x, err := codeartifact.Open(ctx, codeartifact.Repository{Domain: ca.Domain, Repository: ca.Repository, Owner: ca.Owner, Region: ca.Region},
+			codeartifact.Options{Getenv: env.Getenv, Now: env.Now})
+		if err == nil {
+			plan.IndexURL, err = x.URL(ctx)
+		}
+		if err != nil {
+			return nil, nil, "", r.fatal(exitcode.Failed, "using the CodeArtifact repository "+ca.Domain+"/"+ca.Repository, err)
+		}
+		env.HTTPClient = x.HTTPClient(env.HTTPClient)
+	}
 	var base *report.Report
 	unavailable := ""
 	if withBase {
@@ -69,7 +82,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 		}
 	}
 	if baseSHA != "" {
-		cur, base, err = buildWithBase(ctx, r.env, plan, baseSHA, r.root)
+		cur, base, err = buildWithBase(ctx, env, plan, baseSHA, r.root)
 		if err != nil {
 			r.warnf("building the base %s to compare with: %v", shortRev(baseSHA), err)
 			unavailable = fmt.Sprintf("the base %s could not be read: %v", shortRev(baseSHA), err)
@@ -77,7 +90,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 		}
 	}
 	if cur == nil {
-		cur = build.Build(ctx, r.env, plan)
+		cur = build.Build(ctx, env, plan)
 	}
 	policy := r.cfg.Policy()
 	for _, rep := range []*report.Report{cur, base} {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -158,8 +160,12 @@ func (r *actionRun) changedLayers(ctx context.Context, baseSHA string) map[strin
 		for _, f := range l.Requirements {
 			abs = append(abs, filepath.Join(r.root, filepath.FromSlash(f)))
 		}
-		set, err := requirements.Parse(abs, requirements.ParseOptions{Getenv: r.env.Getenv})
 		read := l.Requirements
+		var set *requirements.Set
+		var err error
+		if !slices.ContainsFunc(l.Requirements, takenByName) { // a lock or a pyproject.toml includes no other file
+			set, err = requirements.Parse(abs, requirements.ParseOptions{Getenv: r.env.Getenv})
+		}
 		if set != nil && len(set.Files) > 0 {
 			read = nil
 			for _, f := range set.Files {
@@ -189,7 +195,7 @@ func (r *actionRun) configChanges(ctx context.Context, baseSHA string, reasons m
 		return
 	}
 	old, err := config.Parse(r.cfg.File, data)
-	if err != nil || old.IndexURL != r.cfg.IndexURL || !reflect.DeepEqual(old.AWS, r.cfg.AWS) ||
+	if err != nil || old.IndexURL != r.cfg.IndexURL || !reflect.DeepEqual(old.CodeArtifact, r.cfg.CodeArtifact) || !reflect.DeepEqual(old.AWS, r.cfg.AWS) ||
 		!reflect.DeepEqual(old.Functions, r.cfg.Functions) || old.Report.WarnRatio != r.cfg.Report.WarnRatio {
 		for _, l := range r.cfg.Layers {
 			reasons[l.Name] = r.cfg.File + " changed for every layer"
@@ -222,3 +228,7 @@ func intersect(have, want []string) []string {
 	}
 	return out
 }
+
+// takenByName reports whether a layer's input is a lock file or a pyproject.toml, which the engine
+// reads by name rather than as a requirements file.
+func takenByName(f string) bool { return lockfile.Detect(f) != "" || pyproject.IsPyproject(f) }

@@ -203,3 +203,18 @@ func lockHashOrigin(err error, reqs []fetch.Request) {
 		}
 	}
 }
+
+// ReadRequirements reads what `lock` resolves: requirements files and pyproject.toml files (with the
+// plan's extras and groups). A lock file is refused: it is already locked.
+func ReadRequirements(lp LayerPlan, getenv func(string) string, readFile func(string) ([]byte, error)) (*requirements.Set, error) {
+	for _, f := range lp.Requirements {
+		if lockfile.Detect(f) != "" {
+			return nil, &requirements.Error{File: f, Msg: "is a lock file already", Hint: "build installs it as it is; lock reads requirements files and pyproject.toml"}
+		}
+	}
+	in, err := readInputs(lp, getenv, readFile)
+	if err != nil {
+		return nil, err
+	}
+	return in.set, nil
+}

@@ -23,7 +23,15 @@ import (
 type Locker struct {
 	b       *layerBuild
 	fetcher *fetch.Fetcher
+	// Format is what WriteFile writes: FormatPip (the default) or FormatPylock.
+	Format string
 }
+
+// The lock formats WriteFile writes.
+const (
+	FormatPip    = "pip"    // a requirements file, every package pinned and hashed
+	FormatPylock = "pylock" // PEP 751 pylock.toml
+)
 
 func NewLocker(env Env, plan Plan, set *requirements.Set) (*Locker, error) {
 	env.Defaults()
@@ -65,7 +73,13 @@ func (l *Locker) WriteFile(ctx context.Context, path string, res *resolve.Result
 		base = filepath.Dir(path)
 	}
 	var buf bytes.Buffer
-	writeLock(&buf, res, lockHeader{Target: t, Command: command, IndexURLs: l.indexLines(), RelativeTo: base})
+	if l.Format == FormatPylock {
+		if err := l.writePylock(&buf, res, t, command); err != nil {
+			return err
+		}
+	} else {
+		writeLock(&buf, res, lockHeader{Target: t, Command: command, IndexURLs: l.indexLines(), RelativeTo: base})
+	}
 	if path == "-" {
 		_, err := l.b.env.Stdout.Write(buf.Bytes())
 		return err

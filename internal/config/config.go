@@ -24,6 +24,9 @@ type Config struct {
 	Version int
 	// IndexURL overrides the requirements files' -i and PIP_INDEX_URL; "" means those, else PyPI.
 	IndexURL string
+	// CodeArtifact, when set, is the index instead (index: {codeartifact: …}); its token is fetched
+	// with the AWS SDK at build time.
+	CodeArtifact *CodeArtifact
 	// Runtimes and Architectures are the defaults for layers that set none.
 	Runtimes, Architectures []string
 	Layers                  []Layer
@@ -44,11 +47,21 @@ type Layer struct {
 	// LayerName is the template for the published name; placeholders {name}, {py} and {arch}.
 	LayerName string
 	Budget    Budget
+	// Extras and Groups choose a pyproject.toml's or a lock file's optional dependencies and
+	// dependency groups beyond the main ones.
+	Extras, Groups []string
 	// Functions are the Lambda functions (names or ARNs) that use this layer: the publish step rolls
 	// the new version out to them and the report checks their 250 MB total.
 	Functions []string
 	// Line is where the layer starts in the config file; 0 when made from inputs.
 	Line int
+}
+
+// CodeArtifact names an AWS CodeArtifact repository to use as the index.
+type CodeArtifact struct {
+	Domain, Repository string
+	Owner              string // the domain owner's account; "" means the caller's
+	Region             string // "" means the AWS configuration's
 }
 
 // Budget is a size the team allows itself for one layer, below Lambda's own limits; 0 means none.

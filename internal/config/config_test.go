@@ -36,7 +36,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example in docs/action.md:\n%v", err)
 	}
-	if len(c.Layers) != 2 || c.Layers[1].Runtimes[1] != "python3.13" || c.AWS.Permissions[0].Principal != "123456789012" {
+	if len(c.Layers) != 3 || c.Layers[1].Runtimes[1] != "python3.13" || c.Layers[2].Extras[0] != "postgres" || c.AWS.Permissions[0].Principal != "123456789012" {
 		t.Errorf("docs example = %+v", c)
 	}
 }

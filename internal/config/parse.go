@@ -19,8 +19,10 @@ import (
 // typo never silently does nothing. New keys only ever join these lists (the schema's version stays
 // 1), so a file valid today stays valid.
 var (
-	topKeys        = []string{"version", "index-url", "runtimes", "architectures", "layers", "aws", "report", "functions"}
-	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions"}
+	topKeys        = []string{"version", "index-url", "index", "runtimes", "architectures", "layers", "aws", "report", "functions"}
+	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions", "extras", "groups"}
+	indexKeys      = []string{"codeartifact"}
+	codeartKeys    = []string{"domain", "repository", "owner", "region"}
 	budgetKeys     = []string{"zipped", "unzipped"}
 	awsKeys        = []string{"regions", "s3-bucket", "keep-versions", "permissions", "license"}
 	permissionKeys = []string{"principal", "organization-id"}
@@ -102,6 +104,8 @@ func (d *decoder) parse(data []byte) *Config {
 			c.Report = d.report(v)
 		case "functions":
 			c.Functions = d.functions(v)
+		case "index":
+			c.CodeArtifact = d.index(v)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -296,6 +300,10 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 						l.Budget.UnzippedBytes = d.size(v, "budget.unzipped")
 					}
 				})
+			case "extras":
+				l.Extras = d.strList(v, key)
+			case "groups":
+				l.Groups = d.strList(v, key)
 			case "functions":
 				l.Functions = d.strList(v, key)
 				for i, f := range l.Functions {
@@ -491,6 +499,37 @@ func (d *decoder) permission(n *yaml.Node) Permission {
 		}
 	}
 	return p
+}
+
+// index reads `index: {codeartifact: {domain, repository, owner?, region?}}`.
+func (d *decoder) index(n *yaml.Node) *CodeArtifact {
+	var ca *CodeArtifact
+	d.mapping(n, "index", indexKeys, func(key string, k, v *yaml.Node) {
+		ca = &CodeArtifact{}
+		d.mapping(v, "codeartifact", codeartKeys, func(key string, k, v *yaml.Node) {
+			s, _ := d.str(v, key)
+			switch key {
+			case "domain":
+				ca.Domain = s
+			case "repository":
+				ca.Repository = s
+			case "owner":
+				ca.Owner = s
+				if !accountRE.MatchString(s) {
+					d.errorf(v, "owner: %q is not a 12-digit AWS account ID", s)
+				}
+			case "region":
+				ca.Region = s
+				if !regionRE.MatchString(s) {
+					d.errorf(v, "region: %q is not an AWS region", s)
+				}
+			}
+		})
+		if ca.Domain == "" || ca.Repository == "" {
+			d.errorf(k, "codeartifact needs a domain and a repository")
+		}
+	})
+	return ca
 }
 
 func (d *decoder) report(n *yaml.Node) Report {

@@ -93,6 +93,7 @@ func (p Package) Origin() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
 type Wheel struct {
 	Filename string
 	URL      string // "" when the lock gives none (poetry.lock): found on the index by name and hash
+	Path     string // a local file the lock names instead of a URL (then found on the index by name and hash)
 	Size     int64  // 0 when unknown
 	// Hashes map an algorithm ("sha256") to the lower-case hex digest.
 	Hashes map[string]string

@@ -74,7 +74,7 @@ func ParsePylock(file string, data []byte) (*PylockFile, error) {
 		}
 		pp.sdist = p.Get("sdist") != nil
 		for _, w := range p.Get("wheels").List() {
-			wh := Wheel{Filename: w.Str("name"), URL: w.Str("url"), Size: intOf(w.Get("size")), Line: w.Line, Hashes: map[string]string{}}
+			wh := Wheel{Filename: w.Str("name"), URL: w.Str("url"), Path: w.Str("path"), Size: intOf(w.Get("size")), Line: w.Line, Hashes: map[string]string{}}
 			if wh.Filename == "" {
 				wh.Filename = filenameOf(firstNonEmpty(wh.URL, w.Str("path")))
 			}

@@ -20,6 +20,7 @@ import (
 var buildDoc = &doc{
 	synopsis: `lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                     [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
+                    [--extra NAME] [--group NAME] [--codeartifact DOMAIN/REPOSITORY]
                     [--out DIR] [--json FILE] [--cache-dir DIR]`,
 	long: `Resolves the requirements for each Lambda runtime and architecture (not for this machine), picks
 only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and DIR/report.json.
@@ -39,7 +40,9 @@ error, 3 built but a blocking quota (250 MB unzipped) is exceeded; the files are
 
 type buildOptions struct {
 	reqFiles, runtimes, archs, extraIndex []string
+	extras, groups                        []string
 	name, indexURL, out, cacheDir         string
+	codeartifact                          string
 	pre                                   bool
 }
 
@@ -73,7 +76,11 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut string) int {
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
-	rep := build.Build(a.ctx, a.engineEnv(), o.plan(targets))
+	env, plan := a.engineEnv(), o.plan(targets)
+	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
+		return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)
+	}
+	rep := build.Build(a.ctx, env, plan)
 	if jsonOut == "" {
 		jsonOut = filepath.Join(o.out, "report.json")
 	}
@@ -117,21 +124,26 @@ const targetFix = "pass --runtime python3.12 (or several: --runtime python3.12,p
 // --pre and the indexes.
 func (o *buildOptions) addResolveFlags(c *cobra.Command) {
 	withGroup(c, groupBuild, func(fs *pflag.FlagSet) {
-		fs.StringArrayVarP(&o.reqFiles, "requirement", "r", nil, "a requirements `FILE` in pip's format (repeatable)")
+		fs.StringArrayVarP(&o.reqFiles, "requirement", "r", nil, "a requirements `FILE` in pip's format, a pyproject.toml, or a lock file: uv.lock, poetry.lock, Pipfile.lock, pylock.toml (repeatable)")
 		fs.StringArrayVar(&o.runtimes, "runtime", nil, "Lambda runtimes, comma-separated: "+strings.Join(runtimeNames(), ", ")+" (required)")
 		fs.StringArrayVar(&o.archs, "arch", []string{"x86_64"}, "architectures, comma-separated: x86_64, arm64")
 		fs.BoolVar(&o.pre, "pre", false, "allow pre-releases (otherwise only when a package has nothing else)")
+		fs.StringArrayVar(&o.extras, "extra", nil, "an extra (optional dependencies) of a pyproject.toml or lock file to install (repeatable)")
+		fs.StringArrayVar(&o.groups, "group", nil, "a dependency group of a pyproject.toml or lock file to install besides the main one (repeatable; dev is Pipfile.lock's develop)")
 	})
+	setMetavar(c.Flags(), "extra", "NAME")
+	setMetavar(c.Flags(), "group", "NAME")
 	setMetavar(c.Flags(), "runtime", "RUNTIME[,…]")
 	setMetavar(c.Flags(), "arch", "ARCH[,…]")
 	withGroup(c, groupIndex, func(fs *pflag.FlagSet) {
 		fs.StringVarP(&o.indexURL, "index-url", "i", "", "package index `URL` or folder (default: the requirements file's -i, else $PIP_INDEX_URL, else PyPI)")
 		fs.StringArrayVar(&o.extraIndex, "extra-index-url", nil, "another index to search, after the first (repeatable; also $PIP_EXTRA_INDEX_URL)")
+		fs.StringVar(&o.codeartifact, "codeartifact", "", "use the AWS CodeArtifact repository `REPO`, written DOMAIN/REPOSITORY, as the index (endpoint and token from the AWS SDK; the token is never printed)")
 	})
 	setMetavar(c.Flags(), "extra-index-url", "URL")
 	c.RegisterFlagCompletionFunc("runtime", completeList(runtimeNames))
 	c.RegisterFlagCompletionFunc("arch", completeList(architectures))
-	c.RegisterFlagCompletionFunc("requirement", completeFiles("txt", "in"))
+	c.RegisterFlagCompletionFunc("requirement", completeFiles("txt", "in", "toml", "lock"))
 }
 
 // addLayerFlags registers --name and --out, for the commands that write layer zips.
@@ -166,7 +178,7 @@ func (o *buildOptions) plan(targets []target.Target) build.Plan {
 		o.name = defaultName(o.reqFiles[0])
 	}
 	return build.Plan{
-		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets}},
+		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets, Extras: o.extras, Groups: o.groups}},
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
 	}
 }

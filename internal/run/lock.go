@@ -13,24 +13,28 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index"
-	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
 var lockDoc = &doc{
 	synopsis: `lambda-layers lock -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
+                   [--format pip|pylock] [--extra NAME] [--group NAME]
                    [-o FILE | -o DIR/ | -o 'NAME-{target}.txt'] [--index-url URL]
                    [--extra-index-url URL] [--pre] [--cache-dir DIR]`,
 	long: `Resolves the requirements for each Lambda target and writes a requirements file with every package
 pinned and hashed, with "# via" comments naming what pulled it in; build then installs exactly those
 wheels without resolving. With one target the lock goes to -o FILE (default: standard output); with
 several, -o DIR/ writes DIR/<input>-<runtime>-<arch>.txt, and {target} in -o is replaced by
-<runtime>-<arch>.`,
+<runtime>-<arch>. --format pylock writes PEP 751 pylock.toml files instead (-o DIR/ gives
+DIR/pylock.py312-x86_64.toml): each package with the target's wheels (URL, size, sha256), which
+build installs without resolving and without reading an index page.`,
 	examples: []example{
 		{"Pin and hash for one target, printed on standard output",
 			"lambda-layers lock -r requirements.txt --runtime python3.12"},
 		{"One lock per architecture: locks/requirements-python3.12-x86_64.txt and …-arm64.txt",
 			"lambda-layers lock -r requirements.txt --runtime python3.12 --arch x86_64,arm64 -o locks/"},
+		{"A PEP 751 lock of a pyproject.toml: locks/pylock.py312-arm64.toml",
+			"lambda-layers lock -r pyproject.toml --runtime python3.12 --arch arm64 --format pylock -o locks/"},
 		{"Build from a lock: no resolution, exactly the wheels it lists",
 			"lambda-layers build -r locks/requirements-python3.12-x86_64.txt --runtime python3.12 --name deps"},
 	},
@@ -43,13 +47,13 @@ const targetPlaceholder = "{target}"
 
 func (a *app) lockCommand() *cobra.Command {
 	var o buildOptions
-	var output string
+	var output, format string
 	c := &cobra.Command{
 		Use:   "lock",
 		Short: "Write pinned, hashed requirements per Lambda target",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a.code = a.lock(cmd, &o, output)
+			a.code = a.lock(cmd, &o, output, format)
 			return nil
 		},
 	}
@@ -57,12 +61,13 @@ func (a *app) lockCommand() *cobra.Command {
 	o.addResolveFlags(c)
 	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
 		fs.StringVarP(&output, "output-file", "o", "", "write the lock to `FILE`, to DIR/ (one file per target) or to a name holding {target} (default: standard output)")
+		fs.StringVar(&format, "format", build.FormatPip, "`FORMAT` of the lock: pip (a requirements file) or pylock (PEP 751 pylock.toml)")
 	})
 	o.addCacheFlags(c)
 	return c
 }
 
-func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
+func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) int {
 	if len(o.reqFiles) == 0 {
 		return a.usageFail(cmd, "pass -r requirements.in (repeat -r for more files)", "no requirements file")
 	}
@@ -70,20 +75,27 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
-	outputs, err := lockOutputs(output, o.reqFiles[0], targets)
+	if format != build.FormatPip && format != build.FormatPylock {
+		return a.usageFail(cmd, "pass --format pip or --format pylock", "--format %q is not a lock format", format)
+	}
+	outputs, err := lockOutputs(output, o.reqFiles[0], targets, format)
 	if err != nil {
 		return a.usageFail(cmd, fmt.Sprintf("pass -o locks/ or -o 'requirements-%s.txt'", targetPlaceholder), "%v", err)
 	}
 	env := a.engineEnv()
-	set, err := requirements.Parse(o.reqFiles, requirements.ParseOptions{Getenv: env.Getenv})
+	set, err := build.ReadRequirements(build.LayerPlan{Requirements: o.reqFiles, Extras: o.extras, Groups: o.groups}, env.Getenv, nil)
 	if err != nil {
 		return a.failf(cmd, "fix the line named above, or see 'lambda-layers lock -h'", "%v", err)
 	}
 	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir}
+	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
+		return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
+	}
 	l, err := build.NewLocker(env, plan, set)
 	if err != nil {
 		return a.failf(cmd, "", "%v", err)
 	}
+	l.Format = format
 	code := exitcode.OK
 	for i, t := range targets {
 		start := a.env.Now()
@@ -106,8 +118,9 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output string) int {
 	return code
 }
 
-// lockOutputs maps each target to where its lock goes ("-" is standard output).
-func lockOutputs(output, firstInput string, targets []target.Target) ([]string, error) {
+// lockOutputs maps each target to where its lock goes ("-" is standard output). A PEP 751 lock's
+// name must be pylock.toml or pylock.NAME.toml with no dot in NAME, so its {target} is "py312-x86_64".
+func lockOutputs(output, firstInput string, targets []target.Target, format string) ([]string, error) {
 	out := make([]string, len(targets))
 	isDir := strings.HasSuffix(output, "/") || strings.HasSuffix(output, string(filepath.Separator))
 	if !isDir && output != "" && !strings.Contains(output, targetPlaceholder) {
@@ -116,6 +129,8 @@ func lockOutputs(output, firstInput string, targets []target.Target) ([]string, 
 		}
 	}
 	switch {
+	case isDir && format == build.FormatPylock:
+		output = filepath.Join(output, "pylock."+targetPlaceholder+".toml")
 	case isDir:
 		stem := strings.TrimSuffix(filepath.Base(firstInput), filepath.Ext(firstInput))
 		output = filepath.Join(output, stem+"-"+targetPlaceholder+".txt")
@@ -127,7 +142,11 @@ func lockOutputs(output, firstInput string, targets []target.Target) ([]string, 
 		output = "-"
 	}
 	for i, t := range targets {
-		out[i] = strings.ReplaceAll(output, targetPlaceholder, t.Key())
+		key := t.Key()
+		if format == build.FormatPylock {
+			key = "py3" + strings.TrimPrefix(t.Name, "python3.") + "-" + t.Arch
+		}
+		out[i] = strings.ReplaceAll(output, targetPlaceholder, key)
 	}
 	return out, nil
 }

@@ -108,7 +108,11 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		if err != nil {
 			return a.usageFail(cmd, targetFix, "%v", err)
 		}
-		cur, base, info, baseErr = build.BuildHeadAndBase(a.ctx, a.engineEnv(), o.plan(targets), o.base, o.repo)
+		env, plan := a.engineEnv(), o.plan(targets)
+		if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
+			return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
+		}
+		cur, base, info, baseErr = build.BuildHeadAndBase(a.ctx, env, plan, o.base, o.repo)
 		if baseErr != nil && !a.quiet {
 			fmt.Fprintf(a.env.Stderr, "warning: no comparison with the base: %v\n", baseErr)
 		}

@@ -1,0 +1,34 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCodeArtifactExtrasGroups(t *testing.T) {
+	c, err := Parse("lambda-layers.yml", []byte(`index:
+  codeartifact: {domain: acme, repository: pypi-store, owner: "123456789012", region: eu-west-1}
+runtimes: [python3.12]
+layers:
+  - name: app
+    requirements: app/pyproject.toml
+    extras: [fast]
+    groups: [dev, lint]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca := c.CodeArtifact; ca == nil || ca.Domain != "acme" || ca.Repository != "pypi-store" || ca.Owner != "123456789012" || ca.Region != "eu-west-1" {
+		t.Errorf("codeartifact %+v", c.CodeArtifact)
+	}
+	if l := c.Layers[0]; strings.Join(l.Extras, ",") != "fast" || strings.Join(l.Groups, ",") != "dev,lint" {
+		t.Errorf("extras %v groups %v", l.Extras, l.Groups)
+	}
+	_, err = Parse("lambda-layers.yml", []byte(`index:
+  codeartifact: {domain: acme, owner: "12"}
+layers: [{name: a, requirements: a.txt, runtimes: [python3.12]}]
+`))
+	if err == nil || !strings.Contains(err.Error(), "lambda-layers.yml:2") || !strings.Contains(err.Error(), "domain and a repository") || !strings.Contains(err.Error(), "12-digit") {
+		t.Errorf("error %v", err)
+	}
+}

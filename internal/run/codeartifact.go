@@ -1,0 +1,36 @@
+package run
+
+import (
+	"context"
+
+	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
+)
+
+// useCodeArtifact makes a CodeArtifact repository ("DOMAIN/REPOSITORY") the plan's index: its URL
+// goes into the plan, its token into env's HTTP client (never into a URL, so nothing prints it).
+func useCodeArtifact(ctx context.Context, env *build.Env, plan *build.Plan, repo codeartifact.Repository) error {
+	x, err := codeartifact.Open(ctx, repo, codeartifact.Options{Getenv: env.Getenv, Now: env.Now})
+	if err != nil {
+		return err
+	}
+	u, err := x.URL(ctx)
+	if err != nil {
+		return err
+	}
+	plan.IndexURL = u
+	env.HTTPClient = x.HTTPClient(env.HTTPClient)
+	return nil
+}
+
+// codeArtifactFlag applies --codeartifact, when given, to env and plan; the error is for the user.
+func (o *buildOptions) codeArtifactFlag(ctx context.Context, env *build.Env, plan *build.Plan) error {
+	if o.codeartifact == "" {
+		return nil
+	}
+	repo, err := codeartifact.ParseRepository(o.codeartifact)
+	if err != nil {
+		return err
+	}
+	return useCodeArtifact(ctx, env, plan, repo)
+}

@@ -1,0 +1,53 @@
+package run
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/codeartifact/codeartifacttest"
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
+)
+
+// --codeartifact fetches a token with the AWS SDK and builds from the repository; the token appears
+// in no output, report or lock.
+func TestCodeArtifactTokenNeverShown(t *testing.T) {
+	t.Parallel()
+	idx := indextest.New(t, lockWheels())
+	ca := codeartifacttest.New(t, idx.URL)
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "eu-west-1",
+		"AWS_ENDPOINT_URL_CODEARTIFACT": ca.URL,
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "app", "requirements.in")
+	writeFile(t, in, lockInput)
+	lockOut := filepath.Join(dir, "app", "requirements.txt")
+	lock := runMain(t, env, "lock", "-r", in, "--runtime", "python3.12", "--codeartifact", "acme/pypi-store", "-o", lockOut, "--cache-dir", filepath.Join(dir, "cache"))
+	if lock.code != exitcode.OK {
+		t.Fatalf("lock: %s", lock.stderr)
+	}
+	r := runMain(t, env, "build", "-r", in, "--runtime", "python3.12", "--codeartifact", "acme/pypi-store", "--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
+	mustOK(t, r)
+	if len(ca.Tokens()) == 0 || ca.Denied() != 0 {
+		t.Fatalf("tokens %d, denied %d", len(ca.Tokens()), ca.Denied())
+	}
+	reportJSON, _ := os.ReadFile(filepath.Join(dir, "dist", "report.json"))
+	lockText, _ := os.ReadFile(lockOut)
+	for _, tok := range ca.Tokens() {
+		for what, s := range map[string]string{"stdout": r.stdout + lock.stdout, "stderr": r.stderr + lock.stderr, "report.json": string(reportJSON), "lock": string(lockText)} {
+			if strings.Contains(s, tok) || strings.Contains(s, "secret-token") {
+				t.Errorf("the token appears in %s", what)
+			}
+		}
+	}
+	if !strings.Contains(string(lockText), ca.URL+"/pypi/pypi-store/simple/") {
+		t.Errorf("the lock does not name the repository's index:\n%s", lockText)
+	}
+	bad := runMain(t, env, "build", "-r", in, "--runtime", "python3.12", "--codeartifact", "nope/pypi-store", "--out", filepath.Join(dir, "dist2"))
+	if bad.code == exitcode.OK || !strings.Contains(bad.stderr, "nope") {
+		t.Errorf("unknown domain: code %d, %s", bad.code, bad.stderr)
+	}
+}

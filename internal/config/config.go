@@ -31,7 +31,9 @@ type Config struct {
 	Runtimes, Architectures []string
 	Layers                  []Layer
 	AWS                     AWS
-	Report                  Report
+	// OCI is the default image repository for layers that set none.
+	OCI    OCI
+	Report Report
 	// Functions holds per-function settings, by the names the layers' functions lists use.
 	Functions map[string]Function
 	// Notes are things the loader did that a user may not expect (a layer left out by a filter).
@@ -53,6 +55,8 @@ type Layer struct {
 	// Functions are the Lambda functions (names or ARNs) that use this layer: the publish step rolls
 	// the new version out to them and the report checks their 250 MB total.
 	Functions []string
+	// OCI is where the layer is pushed as an OCI image: its own oci key, else the file's.
+	OCI OCI
 	// Line is where the layer starts in the config file; 0 when made from inputs.
 	Line int
 }
@@ -77,7 +81,30 @@ type AWS struct {
 	KeepVersions int
 	Permissions  []Permission
 	License      string
+	// Configured is true when the file has an aws key or the aws-region input is set.
+	Configured bool
 }
+
+// OCI is where layers are pushed as OCI images (for container-image functions).
+type OCI struct {
+	// Repository is REGISTRY/NAME, e.g. ghcr.io/acme/layers; "" pushes no image.
+	Repository string
+}
+
+// PushesImages reports whether any layer is pushed as an OCI image.
+func (c *Config) PushesImages() bool {
+	for _, l := range c.Layers {
+		if l.OCI.Repository != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// PublishesToAWS reports whether the layers are published to Lambda: when the file has an aws key (or
+// the aws-region input is set), or when no layer is pushed as an image (Lambda is then the only
+// destination, and a missing region is an error to report).
+func (c *Config) PublishesToAWS() bool { return c.AWS.Configured || !c.PushesImages() }
 
 // Permission lets other accounts use the published layer versions (AddLayerVersionPermission).
 type Permission struct {

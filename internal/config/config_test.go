@@ -77,7 +77,7 @@ func TestParseValues(t *testing.T) {
 	if _, ok := c.Functions["arn:aws:lambda:us-east-1:123456789012:function:billing"]; !ok {
 		t.Errorf("a function with no settings is still listed: %+v", c.Functions)
 	}
-	want := AWS{Regions: []string{"us-east-1", "eu-west-1"}, S3Bucket: "acme-layer-artifacts", License: "MIT",
+	want := AWS{Regions: []string{"us-east-1", "eu-west-1"}, S3Bucket: "acme-layer-artifacts", License: "MIT", Configured: true,
 		Permissions: []Permission{{Principal: "123456789012"}, {Principal: "*", OrganizationID: "o-a1b2c3d4e5"}}}
 	if !reflect.DeepEqual(c.AWS, want) {
 		t.Errorf("aws = %+v, want %+v", c.AWS, want)
@@ -288,5 +288,40 @@ func TestDistance(t *testing.T) {
 	}
 	if s := suggest("zzz", layerKeys); s != "" {
 		t.Errorf("suggest = %q, want none", s)
+	}
+}
+
+func TestParseOCI(t *testing.T) {
+	data, _ := os.ReadFile(filepath.Join(testdata, "valid", "oci.yml"))
+	c, err := Parse("oci.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Layer("api").OCI.Repository != "ghcr.io/acme/layers" || c.Layer("ml").OCI.Repository != "registry.example.com:5000/platform/ml-layers" {
+		t.Errorf("oci = %+v, %+v", c.Layer("api").OCI, c.Layer("ml").OCI)
+	}
+	if !c.PushesImages() || !c.PublishesToAWS() {
+		t.Errorf("oci and aws: images %v, aws %v", c.PushesImages(), c.PublishesToAWS())
+	}
+	only, err := Parse("f.yml", []byte("runtimes: python3.12\noci: {repository: ghcr.io/acme/layers}\nlayers: [{name: api, requirements: r.txt}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !only.PushesImages() || only.PublishesToAWS() {
+		t.Errorf("oci only: images %v, aws %v", only.PushesImages(), only.PublishesToAWS())
+	}
+	none, _ := Parse("f.yml", []byte("runtimes: python3.12\nlayers: [{name: api, requirements: r.txt}]\n"))
+	if none.PushesImages() || !none.PublishesToAWS() {
+		t.Errorf("neither: images %v, aws %v", none.PushesImages(), none.PublishesToAWS())
+	}
+	for _, ok := range []string{"ghcr.io/acme/layers", "localhost:5000/x", "127.0.0.1:5000/a/b-c", "docker.io/acme/layers", "[::1]:5000/x"} {
+		if err := CheckRepository(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "layers", "acme/layers", "ghcr.io", "ghcr.io/", "ghcr.io/a//b", "ghcr.io/a/b@sha256:00", "ghcr.io/a/b:v1", "ghcr.io/a/-b"} {
+		if err := CheckRepository(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -54,6 +54,7 @@ func Load(fsys fs.FS, in Inputs) (*Config, error) {
 		c.Report.FailOn = f
 	}
 	if in.AWSRegion != "" {
+		c.AWS.Configured = true
 		c.AWS.Regions = splitList(in.AWSRegion)
 		for _, r := range c.AWS.Regions {
 			if !regionRE.MatchString(r) {

@@ -19,10 +19,11 @@ import (
 // typo never silently does nothing. New keys only ever join these lists (the schema's version stays
 // 1), so a file valid today stays valid.
 var (
-	topKeys        = []string{"version", "index-url", "index", "runtimes", "architectures", "layers", "aws", "report", "functions"}
-	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions", "extras", "groups"}
+	topKeys        = []string{"version", "index-url", "index", "runtimes", "architectures", "layers", "aws", "report", "functions", "oci"}
+	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions", "extras", "groups", "oci"}
 	indexKeys      = []string{"codeartifact"}
 	codeartKeys    = []string{"domain", "repository", "owner", "region"}
+	ociKeys        = []string{"repository"}
 	budgetKeys     = []string{"zipped", "unzipped"}
 	awsKeys        = []string{"regions", "s3-bucket", "keep-versions", "permissions", "license"}
 	permissionKeys = []string{"principal", "organization-id"}
@@ -106,6 +107,8 @@ func (d *decoder) parse(data []byte) *Config {
 			c.Functions = d.functions(v)
 		case "index":
 			c.CodeArtifact = d.index(v)
+		case "oci":
+			c.OCI = d.oci(v)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -311,6 +314,8 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 						d.errorf(item(v, i), "functions: %q is not a Lambda function name or unqualified ARN", f)
 					}
 				}
+			case "oci":
+				l.OCI = d.oci(v)
 			}
 		})
 		if e.Kind != yaml.MappingNode {
@@ -340,6 +345,9 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 		}
 		if len(l.Architectures) == 0 {
 			l.Architectures = []string{"x86_64"}
+		}
+		if l.OCI.Repository == "" {
+			l.OCI = c.OCI
 		}
 		c.Layers = append(c.Layers, l)
 	}
@@ -422,7 +430,7 @@ func cleanPath(p string) (string, error) {
 }
 
 func (d *decoder) aws(n *yaml.Node) AWS {
-	var a AWS
+	a := AWS{Configured: true}
 	d.mapping(n, "aws", awsKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "regions":
@@ -463,6 +471,51 @@ func (d *decoder) aws(n *yaml.Node) AWS {
 		}
 	})
 	return a
+}
+
+// oci reads {repository: REGISTRY/NAME}.
+func (d *decoder) oci(n *yaml.Node) OCI {
+	var o OCI
+	var repo *yaml.Node
+	d.mapping(n, "oci", ociKeys, func(key string, k, v *yaml.Node) {
+		repo = v
+		if s, ok := d.str(v, "oci.repository"); ok {
+			if err := CheckRepository(s); err != nil {
+				d.errorf(v, "oci.repository: %v", err)
+				return
+			}
+			o.Repository = s
+		}
+	})
+	if n.Kind == yaml.MappingNode && repo == nil {
+		d.errorf(n, "oci needs a repository: REGISTRY/NAME, e.g. oci: {repository: ghcr.io/acme/layers}")
+	}
+	return o
+}
+
+// repositoryRE is an image repository with its registry host first: host[:port]/path, the path in the
+// OCI distribution spec's grammar (lower case; tags and digests are added by the tool).
+var repositoryRE = regexp.MustCompile(`^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(:[0-9]+)?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+$`)
+
+// CheckRepository checks an image repository, REGISTRY/NAME: the registry must be named (no implicit
+// Docker Hub), and no tag or digest given.
+func CheckRepository(s string) error {
+	switch {
+	case strings.Contains(s, "@") || strings.Contains(s[strings.Index(s, "/")+1:], ":"):
+		return fmt.Errorf("%q has a tag or digest: give the repository alone (the tags are the layer's name and runtime)", s)
+	case !strings.Contains(s, "/"):
+		return fmt.Errorf("%q names no registry: write REGISTRY/NAME, e.g. ghcr.io/acme/layers", s)
+	case !repositoryRE.MatchString(s):
+		host, _, _ := strings.Cut(s, "/")
+		if !strings.ContainsAny(host, ".:") && host != "localhost" {
+			return fmt.Errorf("%q names no registry: write REGISTRY/NAME, e.g. ghcr.io/acme/layers (docker.io/… for Docker Hub)", s)
+		}
+		if _, path, _ := strings.Cut(s, "/"); path != strings.ToLower(path) {
+			return fmt.Errorf("%q: image names are lower case: write %s/%s", s, host, strings.ToLower(path))
+		}
+		return fmt.Errorf("%q is not an image repository: REGISTRY/NAME, the name in lower case letters, digits and . _ - separated by /", s)
+	}
+	return nil
 }
 
 func (d *decoder) permission(n *yaml.Node) Permission {

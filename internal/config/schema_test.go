@@ -122,6 +122,7 @@ func TestSchemaKnowsEveryKey(t *testing.T) {
 		{"permission", defs["permission"], permissionKeys},
 		{"report", defs["report"], reportKeys},
 		{"function", defs["function"], functionKeys},
+		{"oci", defs["oci"], ociKeys},
 	} {
 		want := slices.Sorted(slices.Values(tc.keys))
 		if got := props(tc.schema); !slices.Equal(got, want) {

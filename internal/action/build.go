@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/oci"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -132,6 +133,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	r.setJSON("matrix", matrixOf(r.cfg.Layers, nil).value)
 	r.setJSON("changed", r.changedNames(ctx, baseSHA))
 	r.setJSON("published", []string{})
+	r.setJSON("images", []oci.Pushed{})
 	r.annotateReport(cur)
 	return cur, d, baseSHA, exitcode.OfPolicy(cur, policy)
 }
@@ -302,14 +304,28 @@ func (r *actionRun) publishMode(ctx context.Context) int {
 		fmt.Fprintf(&r.summary, "\nNothing was published: the build did not pass.\n")
 		return code
 	}
-	published, md, err := publishLayers(ctx, r, cur)
+	// Lambda first (when configured), then the registry: a failure stops before the next outlet.
+	published, images := []string{}, []oci.Pushed{}
+	var md, imd, doing string
+	var err error
+	if r.cfg.PublishesToAWS() {
+		published, md, err = publishLayers(ctx, r, cur)
+		doing = "publishing"
+	}
+	if err == nil && r.cfg.PushesImages() {
+		images, imd, err = pushImages(ctx, r, cur)
+		doing = "pushing images"
+	}
 	r.summarize(cur, nil, "")
-	if md != "" {
-		fmt.Fprintf(&r.summary, "\n%s\n", md)
+	for _, s := range []string{md, imd} {
+		if s != "" {
+			fmt.Fprintf(&r.summary, "\n%s\n", s)
+		}
 	}
 	r.setJSON("published", published)
+	r.setJSON("images", images)
 	if err != nil {
-		return r.fatal(exitcode.Failed, "publishing", err)
+		return r.fatal(exitcode.Failed, doing, err)
 	}
 	return exitcode.OK
 }

@@ -16,7 +16,7 @@ var actionInputs = []string{
 }
 
 // actionOutputs are the outputs action.yml declares.
-var actionOutputs = []string{"report-json", "layers", "matrix", "changed", "published", "comment-body"}
+var actionOutputs = []string{"report-json", "layers", "matrix", "changed", "published", "images", "comment-body"}
 
 // Modes of the action.
 const (

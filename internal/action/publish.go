@@ -3,7 +3,6 @@ package action
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/config"
@@ -61,15 +60,7 @@ func publishLayers(ctx context.Context, r *actionRun, rep *report.Report) (arns 
 	if err := o.Validate(); err != nil {
 		return []string{}, "", fmt.Errorf("%w (set aws.regions in the config, the aws-region input, or AWS_REGION)", err)
 	}
-	// The report shows zips relative to the workspace; the process's directory may be another.
-	abs := *rep
-	abs.Layers = append([]report.Layer(nil), rep.Layers...)
-	for i, l := range abs.Layers {
-		if l.Zip != "" && !filepath.IsAbs(l.Zip) {
-			abs.Layers[i].Zip = filepath.Join(r.root, filepath.FromSlash(l.Zip))
-		}
-	}
-	res, err := publish.Publish(ctx, clients, &abs, o)
+	res, err := publish.Publish(ctx, clients, r.absReport(rep), o)
 	arns = []string{}
 	if res != nil {
 		for _, l := range res.Published() {

@@ -23,7 +23,7 @@ import (
 
 var anon = Options{Keychain: authn.NewMultiKeychain()}
 
-func build(t testing.TB, ls []Layer, m Meta) []*Set {
+func buildSets(t testing.TB, ls []Layer, m Meta) []*Set {
 	t.Helper()
 	sets, err := Build(ls, m)
 	if err != nil {
@@ -87,7 +87,7 @@ func checkTree(t *testing.T, img v1.Image, zipPath string) {
 func TestPushPullBothArches(t *testing.T) {
 	rec, repo := newRegistry(t)
 	ls := layers(t, t.TempDir(), "arm64", "x86_64")
-	sets := build(t, ls, meta)
+	sets := buildSets(t, ls, meta)
 	got, err := Push(t.Context(), repo, sets, anon)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestPushPullBothArches(t *testing.T) {
 func TestSingleArchTagsTheImage(t *testing.T) {
 	_, repo := newRegistry(t)
 	ls := layers(t, t.TempDir(), "arm64")
-	sets := build(t, ls, Meta{})
+	sets := buildSets(t, ls, Meta{})
 	if sets[0].Index != nil {
 		t.Fatal("an index for one architecture")
 	}
@@ -210,8 +210,8 @@ func TestSingleArchTagsTheImage(t *testing.T) {
 // The same zips give the same digests whatever else differs (paths, a rebuild of the zip); another
 // commit changes the manifests but not the layer blob.
 func TestDeterministic(t *testing.T) {
-	a := build(t, layers(t, t.TempDir(), "x86_64", "arm64"), meta)
-	b := build(t, layers(t, t.TempDir(), "arm64", "x86_64"), meta)
+	a := buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), meta)
+	b := buildSets(t, layers(t, t.TempDir(), "arm64", "x86_64"), meta)
 	for i := range a {
 		da, _ := a[i].Digest()
 		db, _ := b[i].Digest()
@@ -221,7 +221,7 @@ func TestDeterministic(t *testing.T) {
 	}
 	other := meta
 	other.Revision = "fedcba9876543210fedcba9876543210fedcba98"
-	c := build(t, layers(t, t.TempDir(), "x86_64"), other)
+	c := buildSets(t, layers(t, t.TempDir(), "x86_64"), other)
 	la, _ := a[0].Images[0].Layers()
 	lc, _ := c[0].Images[0].Layers()
 	dla, _ := la[0].Digest()
@@ -238,7 +238,7 @@ func TestDeterministic(t *testing.T) {
 func TestSecondPushUploadsNothing(t *testing.T) {
 	rec, repo := newRegistry(t)
 	dir := t.TempDir()
-	first, err := Push(t.Context(), repo, build(t, layers(t, dir, "x86_64", "arm64"), meta), anon)
+	first, err := Push(t.Context(), repo, buildSets(t, layers(t, dir, "x86_64", "arm64"), meta), anon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestSecondPushUploadsNothing(t *testing.T) {
 	other.Revision = "fedcba9876543210fedcba9876543210fedcba98"
 	for _, m := range []Meta{meta, other} {
 		rec.reset()
-		again, err := Push(t.Context(), repo, build(t, layers(t, t.TempDir(), "x86_64", "arm64"), m), anon)
+		again, err := Push(t.Context(), repo, buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), m), anon)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +264,7 @@ func TestSecondPushUploadsNothing(t *testing.T) {
 // New content moves the moving tags and leaves the old immutable ones; only the new blobs go up.
 func TestChangedContentMovesTags(t *testing.T) {
 	rec, repo := newRegistry(t)
-	first, err := Push(t.Context(), repo, build(t, layers(t, t.TempDir(), "x86_64"), meta), anon)
+	first, err := Push(t.Context(), repo, buildSets(t, layers(t, t.TempDir(), "x86_64"), meta), anon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestChangedContentMovesTags(t *testing.T) {
 	s := specs("x86_64")
 	s[1].Version = "2.1"
 	zip := writeZip(t, t.TempDir(), "x86_64", s...)
-	second, err := Push(t.Context(), repo, build(t, []Layer{{Name: "api", Runtime: "python3.12", Arch: "x86_64", Zip: zip}}, meta), anon)
+	second, err := Push(t.Context(), repo, buildSets(t, []Layer{{Name: "api", Runtime: "python3.12", Arch: "x86_64", Zip: zip}}, meta), anon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestAuthFailure(t *testing.T) {
 				}
 				return 0
 			}
-			_, err := Push(t.Context(), repo, build(t, layers(t, t.TempDir(), "x86_64", "arm64"), meta), anon)
+			_, err := Push(t.Context(), repo, buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), meta), anon)
 			var ae *AuthError
 			if !errors.As(err, &ae) || ae.Status != st || ae.Repository != repo {
 				t.Fatalf("err = %v", err)
@@ -324,7 +324,7 @@ func TestAuthFailure(t *testing.T) {
 func TestNoTagNamesAMissingManifest(t *testing.T) {
 	rec, repo := newRegistry(t)
 	ls := layers(t, t.TempDir(), "x86_64", "arm64")
-	if _, err := Push(t.Context(), repo, build(t, ls, meta), anon); err != nil {
+	if _, err := Push(t.Context(), repo, buildSets(t, ls, meta), anon); err != nil {
 		t.Fatal(err)
 	}
 	total := rec.writes
@@ -337,7 +337,7 @@ func TestNoTagNamesAMissingManifest(t *testing.T) {
 			}
 			return 0
 		}
-		if _, err := Push(t.Context(), repo, build(t, ls, meta), anon); err == nil {
+		if _, err := Push(t.Context(), repo, buildSets(t, ls, meta), anon); err == nil {
 			t.Fatalf("write %d of %d refused, and Push succeeded", k, total)
 		}
 		checkNoDangling(t, repo)
@@ -380,7 +380,7 @@ func checkNoDangling(t *testing.T, repo string) {
 
 func TestLayout(t *testing.T) {
 	ls := layers(t, t.TempDir(), "x86_64", "arm64")
-	sets := build(t, ls, meta)
+	sets := buildSets(t, ls, meta)
 	dir := t.TempDir()
 	if err := WriteLayout(dir, sets); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ var buildDoc = &doc{
 	synopsis: `lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                     [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
                     [--extra NAME] [--group NAME] [--codeartifact DOMAIN/REPOSITORY]
-                    [--out DIR] [--json FILE] [--cache-dir DIR]`,
+                    [--out DIR] [--json FILE] [--cache-dir DIR] [--oci-layout DIR]`,
 	long: `Resolves the requirements for each Lambda runtime and architecture (not for this machine), picks
 only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and DIR/report.json.
 A requirements file in which every line is pinned and hashed (what lock writes) is installed as it
@@ -48,13 +48,13 @@ type buildOptions struct {
 
 func (a *app) buildCommand() *cobra.Command {
 	var o buildOptions
-	var jsonOut string
+	var jsonOut, ociLayout string
 	c := &cobra.Command{
 		Use:   "build",
 		Short: "Build a layer zip per Lambda target from requirements files",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a.code = a.build(cmd, &o, jsonOut)
+			a.code = a.build(cmd, &o, jsonOut, ociLayout)
 			return nil
 		},
 	}
@@ -63,12 +63,13 @@ func (a *app) buildCommand() *cobra.Command {
 	o.addLayerFlags(c, "write the zips and report.json into `DIR`")
 	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
 		fs.StringVar(&jsonOut, "json", "", "write report.json to `FILE` instead of DIR/report.json; - is standard output (the table then goes to standard error)")
+		fs.StringVar(&ociLayout, "oci-layout", "", "also write the layers as OCI images (one per architecture, an index for both) to an OCI image layout in `DIR`")
 	})
 	o.addCacheFlags(c)
 	return c
 }
 
-func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut string) int {
+func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout string) int {
 	if len(o.reqFiles) == 0 {
 		return a.usageFail(cmd, "pass -r requirements.txt (repeat -r for more files)", "no requirements file")
 	}
@@ -101,7 +102,16 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut string) int {
 	if jsonOut != "-" && !a.quiet {
 		fmt.Fprintf(table, "\nreport: %s\n", jsonOut)
 	}
-	return exitcode.Of(rep)
+	code := exitcode.Of(rep)
+	if ociLayout != "" && code != exitcode.Failed { // a quota breach still writes its files
+		if c := a.writeOCILayout(cmd, rep, ociLayout); c != exitcode.OK {
+			return c
+		}
+		if !a.quiet {
+			fmt.Fprintf(table, "oci layout: %s\n", ociLayout)
+		}
+	}
+	return code
 }
 
 // writeTable writes the terminal table to standard output or error (colour when that is a terminal

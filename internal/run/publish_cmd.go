@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/publish"
 	"github.com/lambda-layers/lambda-layers/internal/report"
@@ -20,12 +21,17 @@ import (
 var publishDoc = &doc{
 	synopsis: `lambda-layers publish --report dist/report.json [--region R …] [--s3-bucket B] [--keep N]
                       [--function LAYER=FN …] [--share-account ID …] [--share-org o-…] [--public]
-                      [--name-template T] [--commit SHA] [--license L] [--dry-run]`,
+                      [--name-template T] [--commit SHA] [--license L] [--dry-run]
+                      [--oci REGISTRY/NAME]`,
 	long: `Publishes every layer of the report as a Lambda layer version in each region (a zip whose
 CodeSha256 equals the newest version's is skipped; zips over 50 MB go through S3), then shares,
 rolls out to the named functions (keeping their other layers) and prunes old versions that no listed
 function uses. Limits are checked before any call. Credentials and region come from the AWS SDK's
-default chain (AWS_* variables, profiles); AWS_ENDPOINT_URL points it at LocalStack or moto.`,
+default chain (AWS_* variables, profiles); AWS_ENDPOINT_URL points it at LocalStack or moto.
+
+With --oci, it pushes every layer as an OCI image for container-image functions (tags NAME-pythonX.Y
+and NAME-pythonX.Y-HASH); with --oci and no --region, only images, and no AWS call. Registry
+credentials come from the Docker config (docker login), or GITHUB_TOKEN for ghcr.io.`,
 	examples: []example{
 		{"Say what would be published to us-east-1, and publish nothing",
 			"lambda-layers publish --report dist/report.json --region us-east-1 --dry-run"},
@@ -33,12 +39,15 @@ default chain (AWS_* variables, profiles); AWS_ENDPOINT_URL points it at LocalSt
 			"lambda-layers publish --region us-east-1,eu-west-1 --share-account 123456789012"},
 		{"Publish, then keep the newest 3 versions of each layer and delete older unused ones",
 			"lambda-layers publish --region us-east-1 --keep 3"},
+		{"Push the layers as images only (COPY --from=ghcr.io/acme/layers:NAME-python3.12 /opt /opt)",
+			"lambda-layers publish --oci ghcr.io/acme/layers"},
 	},
 	footer: `Exit codes: 0 published (or nothing to do), 1 refused or failed, 2 usage error.`,
 }
 
 type publishFlags struct {
 	report, bucket, template, commit, license, org string
+	oci                                            string
 	regions, functions, accounts                   []string
 	keep                                           int
 	public, dryRun                                 bool
@@ -64,6 +73,7 @@ func (a *app) publishCommand() *cobra.Command {
 		fs.StringVar(&f.commit, "commit", "", "the commit `SHA` recorded in each version's description (default: $GITHUB_SHA)")
 		fs.StringVar(&f.license, "license", "", "the `LICENSE` recorded as each version's LicenseInfo")
 		fs.BoolVar(&f.dryRun, "dry-run", false, "print the calls that would be made; write nothing")
+		fs.StringVar(&f.oci, "oci", "", "also push the layers as OCI images to `REGISTRY/NAME` (without --region: only images, no AWS call)")
 	})
 	withGroup(c, "Sharing and roll-out", func(fs *pflag.FlagSet) {
 		fs.StringArrayVar(&f.accounts, "share-account", nil, "grant the AWS account `ID` use of the layers (repeatable)")
@@ -105,10 +115,27 @@ func (a *app) publish(cmd *cobra.Command, f *publishFlags) int {
 		o.Functions[layer] = append(o.Functions[layer], name)
 	}
 
+	if f.oci != "" {
+		if err := config.CheckRepository(f.oci); err != nil {
+			return a.usageFail(cmd, "pass --oci REGISTRY/NAME, e.g. --oci ghcr.io/acme/layers", "--oci: %v", err)
+		}
+	}
 	rep, err := readPublishReport(f.report)
 	if err != nil {
 		return a.failf(cmd, "build first (lambda-layers build … writes dist/report.json), or pass --report FILE", "%v", err)
 	}
+	if f.oci != "" && len(o.Regions) == 0 {
+		return a.pushImages(cmd, rep, f.oci, o.Commit, f.dryRun)
+	}
+	if code := a.publishAWS(cmd, rep, o); code != exitcode.OK || f.oci == "" {
+		return code
+	}
+	return a.pushImages(cmd, rep, f.oci, o.Commit, f.dryRun)
+}
+
+// publishAWS publishes the report's layers to Lambda.
+func (a *app) publishAWS(cmd *cobra.Command, rep *report.Report, o publish.Options) int {
+	env := a.env
 	clients, err := publish.NewAWSClients(a.ctx, publish.ClientConfig{Getenv: env.Getenv, HTTPClient: env.HTTPClient})
 	if err != nil {
 		return a.failf(cmd, "set AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role)", "loading the AWS configuration: %v", err)

@@ -223,7 +223,9 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	if err != nil {
 		return b.failed(t, err)
 	}
-	if res.pinned {
+	if b.lock != nil {
+		log.phase("took %d packages of %s whose markers hold for the target, no resolution", len(res.Packages), strings.Join(b.set.Files, ", "))
+	} else if res.pinned {
 		log.phase("took the %d pins of the lock, no resolution", len(res.Packages))
 	} else {
 		log.phase("resolved %d packages against %s", len(res.Packages), redactAll(b.indexURLs(b.set)))

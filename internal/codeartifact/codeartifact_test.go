@@ -117,3 +117,15 @@ func TestParseRepository(t *testing.T) {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func FuzzParseRepository(f *testing.F) {
+	for _, s := range []string{"acme/pypi-store", "a/b/c", "/x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRepository(s)
+		if err == nil && r.String() != s {
+			t.Errorf("%q read as %q", s, r)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestCodeArtifactExtrasGroups(t *testing.T) {
@@ -30,5 +31,26 @@ layers: [{name: a, requirements: a.txt, runtimes: [python3.12]}]
 `))
 	if err == nil || !strings.Contains(err.Error(), "lambda-layers.yml:2") || !strings.Contains(err.Error(), "domain and a repository") || !strings.Contains(err.Error(), "12-digit") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// The requirements input's glob may name lock files and pyproject.toml: one layer per file, named
+// after its folder.
+func TestGlobLockFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"services/orders/uv.lock":         {Data: []byte("version = 1\n")},
+		"services/billing/uv.lock":        {Data: []byte("version = 1\n")},
+		"services/billing/pyproject.toml": {Data: []byte("[project]\n")},
+	}
+	c, err := Load(fsys, Inputs{Requirements: []string{"services/*/uv.lock"}, Runtimes: []string{"python3.12"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range c.Layers {
+		got = append(got, l.Name+"="+strings.Join(l.Requirements, ","))
+	}
+	if strings.Join(got, " ") != "billing=services/billing/uv.lock orders=services/orders/uv.lock" {
+		t.Errorf("layers %v", got)
 	}
 }

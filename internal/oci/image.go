@@ -51,6 +51,9 @@ const (
 	KeyLayer      = "io.github.lambda-layers.layer"
 	KeyRuntime    = "io.github.lambda-layers.runtime"
 	KeyCodeSHA256 = "io.github.lambda-layers.code-sha256" // base64(sha256(zip)), as Lambda's CodeSha256
+	// KeyContent is the content hash the immutable tag is named after (hex): the zip's sha256 for an
+	// image, the sha256 over its images' zips for an index. Push checks it before keeping a manifest.
+	KeyContent = "io.github.lambda-layers.content"
 )
 
 var platforms = map[string]v1.Platform{
@@ -91,6 +94,7 @@ func NewImage(l Layer, m Meta) (*Image, error) {
 	raw, _ := hex.DecodeString(sum)
 	anns := m.annotations(l.Name, l.Runtime)
 	anns[KeyCodeSHA256] = base64.StdEncoding.EncodeToString(raw)
+	anns[KeyContent] = sum
 	anns["org.opencontainers.image.description"] = fmt.Sprintf("Lambda layer %s for %s %s, under /opt", l.Name, l.Runtime, l.Arch)
 
 	created := m.Created.UTC().Truncate(time.Second)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -428,5 +429,27 @@ func TestBuildErrors(t *testing.T) {
 	}
 	if _, err := Build([]Layer{ls[0], ls[0]}, meta); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate: %v", err)
+	}
+}
+
+// An immutable tag that names something else (pushed by another tool) is refused, not moved or kept.
+func TestImmutableTagWithOtherContent(t *testing.T) {
+	_, repo := newRegistry(t)
+	ls := layers(t, t.TempDir(), "x86_64")
+	sets := buildSets(t, ls, meta)
+	_, immutable := sets[0].Images[0].Tags()
+	other, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(mustRef(t, repo+":"+immutable), other); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Push(t.Context(), repo, sets, anon)
+	if err == nil || !strings.Contains(err.Error(), "already names other content") || !strings.Contains(err.Error(), immutable) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := remote.Head(mustRef(t, repo+":api-python3.12-x86_64")); err == nil {
+		t.Error("the moving tag was set anyway")
 	}
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -132,7 +133,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 		descs := make([]*remote.Descriptor, len(s.Images))
 		for i, img := range s.Images {
 			m, im := img.Tags()
-			d, unchanged, err := put(r, m, im, func(ref name.Tag) error { return remote.Write(ref, img.Image, ropts...) }, ropts)
+			d, unchanged, err := put(r, m, im, img.ZipSHA256, func(ref name.Tag) error { return remote.Write(ref, img.Image, ropts...) }, ropts)
 			if err != nil {
 				return out, err
 			}
@@ -142,7 +143,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 			out = append(out, p)
 		}
 		if s.Index == nil {
-			d, unchanged, err := put(r, s.Tag, s.HashTag, func(ref name.Tag) error { return remote.Tag(ref, descs[0], ropts...) }, ropts)
+			d, unchanged, err := put(r, s.Tag, s.HashTag, s.Hash, func(ref name.Tag) error { return remote.Tag(ref, descs[0], ropts...) }, ropts)
 			if err != nil {
 				return out, err
 			}
@@ -152,7 +153,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 			p.Unchanged = p.Unchanged && unchanged && d.Digest == descs[0].Digest
 			continue
 		}
-		d, unchanged, err := put(r, s.Tag, s.HashTag, func(ref name.Tag) error {
+		d, unchanged, err := put(r, s.Tag, s.HashTag, s.Hash, func(ref name.Tag) error {
 			// The index lists the images as the registry holds them, which are the ones built here
 			// unless an earlier push of the same zips is kept.
 			children := make([]v1.Image, len(descs))
@@ -181,7 +182,9 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 
 // put makes sure the immutable tag exists (calling write to create it) and that the moving tag names the
 // same manifest, and returns that manifest's descriptor and whether the immutable tag was there before.
-func put(r name.Repository, moving, immutable string, write func(name.Tag) error, ropts []remote.Option) (*remote.Descriptor, bool, error) {
+// A manifest found under the immutable tag must carry content as its KeyContent annotation: a tag that
+// names something else is refused, never moved.
+func put(r name.Repository, moving, immutable, content string, write func(name.Tag) error, ropts []remote.Option) (*remote.Descriptor, bool, error) {
 	imRef, mvRef := r.Tag(immutable), r.Tag(moving)
 	unchanged := true
 	if _, err := remote.Head(imRef, ropts...); err != nil {
@@ -196,6 +199,13 @@ func put(r name.Repository, moving, immutable string, write func(name.Tag) error
 	d, err := remote.Get(imRef, ropts...)
 	if err != nil {
 		return nil, false, classify(r, fmt.Errorf("reading back %s: %w", imRef, err))
+	}
+	var m struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(d.Manifest, &m); err != nil || m.Annotations[KeyContent] != content {
+		return nil, false, fmt.Errorf("%s already names other content (%s %q, this build's is %q): an immutable tag is never moved; "+
+			"if that image is wrong, delete the tag from the registry and publish again", imRef, KeyContent, m.Annotations[KeyContent], content)
 	}
 	cur, err := remote.Head(mvRef, ropts...)
 	switch {

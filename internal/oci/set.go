@@ -132,6 +132,7 @@ func (s *Set) index(children []v1.Image) (v1.ImageIndex, error) {
 	}
 	anns := s.meta.annotations(s.Name, s.Runtime)
 	anns["org.opencontainers.image.description"] = fmt.Sprintf("Lambda layer %s for %s, under /opt", s.Name, s.Runtime)
+	anns[KeyContent] = s.Hash
 	out, ok := mutate.Annotations(idx, anns).(v1.ImageIndex)
 	if !ok {
 		return nil, fmt.Errorf("annotating the index of %s %s", s.Name, s.Runtime)

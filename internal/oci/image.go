@@ -19,6 +19,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -70,8 +71,10 @@ type Image struct {
 	ZipSHA256 string
 }
 
-// NewImage reads the zip twice (once to hash it, once to compute the layer's digests) and returns its
-// image. The layer is produced again, streaming, each time it is read (push, layout).
+// NewImage hashes the zip and returns its image. The image is computed on first use (a pass over the
+// zip for the layer's digests), so a push that finds the content already in the registry under its
+// immutable tag never compresses the layer; the layer is produced again, streaming, each time it is
+// read (push, layout).
 func NewImage(l Layer, m Meta) (*Image, error) {
 	plat, ok := platforms[l.Arch]
 	if !ok {
@@ -87,6 +90,12 @@ func NewImage(l Layer, m Meta) (*Image, error) {
 	if l.SHA256 != "" && l.SHA256 != sum {
 		return nil, fmt.Errorf("%s changed since the report was written (its sha256 is %s, the report says %s): build again", l.Zip, sum, l.SHA256)
 	}
+	li := &lazyImage{build: func() (v1.Image, error) { return buildImage(l, m, plat, sum) }}
+	return &Image{Layer: l, Image: li, Platform: plat, ZipSHA256: sum}, nil
+}
+
+// buildImage computes the layer's digests (one pass over the zip) and the image's config and manifest.
+func buildImage(l Layer, m Meta, plat v1.Platform, sum string) (v1.Image, error) {
 	zl, err := newZipLayer(l.Zip)
 	if err != nil {
 		return nil, err
@@ -131,11 +140,104 @@ func NewImage(l Layer, m Meta) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding image manifest: %w", err)
 	}
-	img, err := partial.CompressedToImage(&core{config: rawCfg, manifest: rawMan, layer: zl})
+	return partial.CompressedToImage(&core{config: rawCfg, manifest: rawMan, layer: zl})
+}
+
+// lazyImage is an image built on first use; every method returns the build's error if it failed.
+type lazyImage struct {
+	build func() (v1.Image, error)
+	once  sync.Once
+	img   v1.Image
+	err   error
+}
+
+var _ v1.Image = (*lazyImage)(nil)
+
+func (li *lazyImage) get() (v1.Image, error) {
+	li.once.Do(func() { li.img, li.err = li.build() })
+	return li.img, li.err
+}
+
+func (li *lazyImage) Layers() ([]v1.Layer, error) {
+	img, err := li.get()
 	if err != nil {
 		return nil, err
 	}
-	return &Image{Layer: l, Image: img, Platform: plat, ZipSHA256: sum}, nil
+	return img.Layers()
+}
+
+func (li *lazyImage) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+func (li *lazyImage) Size() (int64, error) {
+	img, err := li.get()
+	if err != nil {
+		return 0, err
+	}
+	return img.Size()
+}
+
+func (li *lazyImage) ConfigName() (v1.Hash, error) {
+	img, err := li.get()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return img.ConfigName()
+}
+
+func (li *lazyImage) ConfigFile() (*v1.ConfigFile, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.ConfigFile()
+}
+
+func (li *lazyImage) RawConfigFile() ([]byte, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.RawConfigFile()
+}
+
+func (li *lazyImage) Digest() (v1.Hash, error) {
+	img, err := li.get()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return img.Digest()
+}
+
+func (li *lazyImage) Manifest() (*v1.Manifest, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.Manifest()
+}
+
+func (li *lazyImage) RawManifest() ([]byte, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.RawManifest()
+}
+
+func (li *lazyImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.LayerByDigest(h)
+}
+
+func (li *lazyImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
+	img, err := li.get()
+	if err != nil {
+		return nil, err
+	}
+	return img.LayerByDiffID(h)
 }
 
 // annotations are the keys every image and index of a layer carries.

@@ -247,9 +247,15 @@ func TestSecondPushUploadsNothing(t *testing.T) {
 	other.Revision = "fedcba9876543210fedcba9876543210fedcba98"
 	for _, m := range []Meta{meta, other} {
 		rec.reset()
-		again, err := Push(t.Context(), repo, buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), m), anon)
+		sets := buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), m)
+		again, err := Push(t.Context(), repo, sets, anon)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, img := range sets[0].Images {
+			if img.Image.(*lazyImage).img != nil {
+				t.Errorf("revision %s: the %s layer was compressed though the registry had it", m.Revision[:7], img.Arch)
+			}
 		}
 		if n := rec.count(func(r string) bool { return !strings.HasPrefix(r, "GET ") && !strings.HasPrefix(r, "HEAD ") }); n != 0 {
 			t.Errorf("revision %s: %d writes on a second push: %q", m.Revision[:7], n, rec.reqs)

@@ -27,10 +27,10 @@ only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and
 A requirements file in which every line is pinned and hashed (what lock writes) is installed as it
 is, without resolving.`,
 	examples: []example{
-		{"Build for both architectures: dist/<folder>-python3.12-{x86_64,arm64}.zip and dist/report.json",
+		{"Both architectures: dist/FOLDER-python3.12-x86_64.zip, …-arm64.zip and dist/report.json",
 			"lambda-layers build -r requirements.txt --runtime python3.12 --arch x86_64,arm64"},
-		{"Name the layer and write into build/, allowing pre-releases",
-			"lambda-layers build -r requirements.txt --runtime python3.12 --name deps --pre --out build"},
+		{"Name the layer: build/deps-python3.12-x86_64.zip and build/report.json",
+			"lambda-layers build -r requirements.txt --runtime python3.12 --name deps --out build"},
 		{"Print report.json on standard output and nothing else (errors still go to standard error)",
 			"lambda-layers build -r requirements.txt --runtime python3.12 --json - --quiet"},
 	},

@@ -415,6 +415,7 @@ func failureOf(err error) *report.Failure {
 		f.Package = hashErr.Package
 		f.File, f.Line = splitOrigin(hashErr.Origin)
 	}
+	f.Message += hintFor(err, f.Message) // hints.go
 	return f
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -184,5 +186,47 @@ func TestQuietVerboseJSON(t *testing.T) {
 	var rep struct{ Layers []struct{ Name string } }
 	if err := json.Unmarshal([]byte(stdout), &rep); code != exitcode.OK || err != nil || len(rep.Layers) != 1 || !strings.Contains(stderr, "LAYER") {
 		t.Errorf("--json -: exit %d, %v, stdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+}
+
+// TestVersionOfBuiltBinary builds the binary with VCS stamping and checks that `version` reports the
+// checkout's commit and whether the tree has changes, as git says them.
+func TestVersionOfBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	git := func(args ...string) (string, error) {
+		out, err := exec.Command("git", append([]string{"-C", "../.."}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	head, err := git("rev-parse", "HEAD")
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	if gitDir, _ := git("rev-parse", "--git-dir"); !strings.HasSuffix(gitDir, ".git") {
+		t.Skipf("a git worktree (%s): go build stamps only a checkout whose .git is a folder", gitDir)
+	}
+	status, err := git("status", "--porcelain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "lambda-layers")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "modified: false"
+	if status != "" {
+		want = "modified: true"
+	}
+	if !strings.Contains(string(out), "\nrevision: "+head+" (") || !strings.Contains(string(out), want) {
+		t.Errorf("version of a binary built at %s (git status %q):\n%s", head, status, out)
+	}
+	if v, _ := exec.Command(bin, "--version").Output(); string(v) != string(out) {
+		t.Errorf("--version differs from version:\n%s", v)
 	}
 }

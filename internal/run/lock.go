@@ -1,7 +1,9 @@
 package run
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +87,11 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	env := a.engineEnv()
 	set, err := build.ReadRequirements(build.LayerPlan{Requirements: o.reqFiles, Extras: o.extras, Groups: o.groups}, env.Getenv, nil)
 	if err != nil {
-		return a.failf(cmd, "fix the line named above, or see 'lambda-layers lock -h'", "%v", err)
+		fix := "fix that line: requirements files are in pip's format"
+		if errors.Is(err, fs.ErrNotExist) {
+			fix = "check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
+		}
+		return a.failf(cmd, fix, "%v", err)
 	}
 	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir}
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
@@ -93,20 +99,27 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	}
 	l, err := build.NewLocker(env, plan, set)
 	if err != nil {
-		return a.failf(cmd, "", "%v", err)
+		return a.failf(cmd, "check that the cache folder is writable, or pass --cache-dir DIR", "%v", err)
 	}
 	l.Format = format
 	code := exitcode.OK
 	for i, t := range targets {
 		start := a.env.Now()
 		res, err := l.Resolve(a.ctx, t)
-		if err == nil {
-			a.verbosef("%s: resolved %d packages [%s]", t, len(res.Packages), a.env.Now().Sub(start).Round(time.Millisecond))
-			start = a.env.Now()
-			err = l.WriteFile(a.ctx, outputs[i], res, t, lockCommand(a.commandArgs(cmd)))
-		}
 		if err != nil {
-			a.failf(cmd, "", "%s: %v", t, err)
+			// The resolver's explanations end with their own hints; other failures get one here.
+			msg := err.Error()
+			if !strings.Contains(msg, t.String()) {
+				msg = t.String() + ": " + msg
+			}
+			fmt.Fprintf(a.env.Stderr, "%s: %s%s\n", cmd.CommandPath(), msg, build.Hint(err))
+			code = exitcode.Failed
+			continue
+		}
+		a.verbosef("%s: resolved %d packages [%s]", t, len(res.Packages), a.env.Now().Sub(start).Round(time.Millisecond))
+		start = a.env.Now()
+		if err := l.WriteFile(a.ctx, outputs[i], res, t, lockCommand(a.commandArgs(cmd))); err != nil {
+			a.failf(cmd, "check that the folder is writable, or pass another -o", "%s: %v", t, err)
 			code = exitcode.Failed
 			continue
 		}

@@ -2,7 +2,9 @@ package run
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +103,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 	if o.from != "" {
 		var err error
 		if cur, err = readReport(o.from); err != nil {
-			return a.failf(cmd, "build it first (lambda-layers build …), or pass the path of an existing report.json", "%v", err)
+			return a.failf(cmd, reportFix(err), "%v", err)
 		}
 	} else {
 		targets, err := o.targets()
@@ -120,7 +122,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 	if o.baseFrom != "" {
 		var err error
 		if base, err = readReport(o.baseFrom); err != nil {
-			return a.failf(cmd, "pass the report.json of a build of the base revision", "%v", err)
+			return a.failf(cmd, reportFix(err), "%v", err)
 		}
 	}
 	policy, err := o.policy(cur.Policy)
@@ -267,10 +269,18 @@ func (o *reportOptions) policy(stored *report.Policy) (report.Policy, error) {
 	return p, p.Validate()
 }
 
+// reportFix says what to do about a report.json that could not be read.
+func reportFix(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "build first (lambda-layers build or report writes DIR/report.json), or pass the path of one"
+	}
+	return "pass a report.json written by lambda-layers build or report"
+}
+
 func readReport(path string) (*report.Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading report: %w", err)
+		return nil, fmt.Errorf("reading the report: %w", err)
 	}
 	var r report.Report
 	if err := json.Unmarshal(b, &r); err != nil {

@@ -1,0 +1,28 @@
+package build
+
+import (
+	"errors"
+	"io/fs"
+	"net"
+	"strings"
+)
+
+// hintFor says what to do about a failure whose message does not already say it: a file that is not
+// there, an index or network that did not answer. It returns "" or "\n  hint: …", the shape of the
+// resolver's explanations.
+func hintFor(err error, message string) string {
+	if strings.Contains(message, "hint:") {
+		return ""
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "\n  hint: check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
+	case errors.As(err, &ne):
+		return "\n  hint: the index did not answer; check its URL (--index-url, the requirements file's -i, PIP_INDEX_URL) and the network, then run again"
+	}
+	return ""
+}
+
+// Hint is hintFor for a failure the caller prints itself (the lock command): "" or "\n  hint: …".
+func Hint(err error) string { return hintFor(err, err.Error()) }

@@ -133,6 +133,15 @@ func exampleChecks(m *moto) map[string]func(t *testing.T, r ran) {
 				t.Errorf("the locks do not differ by architecture:\n%s\n%s", x86, arm)
 			}
 		},
+		"lambda-layers lock -r pyproject.toml --runtime python3.12 --arch arm64 --format pylock -o locks/": func(t *testing.T, r ran) {
+			r.ok(t)
+			l := r.file(t, "locks/pylock.py312-arm64.toml")
+			for _, want := range []string{`lock-version = "1.0"`, `name = "hello-lambda"`, "fastcrc-1.0.0-cp312-cp312-manylinux_2_28_aarch64.whl"} {
+				if !strings.Contains(l, want) {
+					t.Errorf("locks/pylock.py312-arm64.toml lacks %q:\n%s", want, l)
+				}
+			}
+		},
 		"lambda-layers build -r locks/requirements-python3.12-x86_64.txt --runtime python3.12 --name deps": func(t *testing.T, r ran) {
 			r.ok(t)
 			r.file(t, "dist/deps-python3.12-x86_64.zip")
@@ -256,7 +265,7 @@ func commandLine(t *testing.T, line string) []string {
 }
 
 // TestHelpExamples runs every example of every command's help, in help order, in one workspace —
-// a folder "deps" holding the demo's requirements.txt, a git repository whose main branch lacks the
+// a folder "deps" holding the demo's requirements.txt and a pyproject.toml of the same, a git repository whose main branch lacks the
 // colorlog added since, PIP_INDEX_URL pointing at the demo index, AWS at moto with a function
 // my-function — and checks each did what its text says.
 func TestHelpExamples(t *testing.T) {
@@ -284,6 +293,7 @@ func TestHelpExamples(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "requirements.txt"), append(reqs, "colorlog\n"...), 0o644)
+	os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte("[project]\nname = \"deps\"\nversion = \"1.0\"\ndependencies = [\"hello-lambda>=1.0\", \"tinyjson~=1.0\"]\n"), 0o644)
 
 	// my-function, with a layer of its own that the roll-out must keep.
 	lc := m.lambda("us-east-1")

@@ -5,10 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
@@ -61,10 +68,12 @@ func (r ran) ok(t *testing.T) {
 	}
 }
 
-// moto is the AWS the publish examples talk to, with the account and the Lambda client of a check.
+// moto is the AWS the publish examples talk to, with the account and the Lambda client of a check;
+// registry is the host that stands in for ghcr.io.
 type moto struct {
-	srv     *mototest.Server
-	account string
+	srv      *mototest.Server
+	account  string
+	registry string
 }
 
 func (m moto) lambda(region string) *lambda.Client {
@@ -204,6 +213,16 @@ func exampleChecks(m *moto) map[string]func(t *testing.T, r ran) {
 				t.Errorf("my-function's layers: %s\n%s", got, r)
 			}
 		},
+		"lambda-layers publish --oci ghcr.io/acme/layers": func(t *testing.T, r ran) {
+			r.ok(t)
+			ref, err := name.ParseReference(m.registry + "/acme/layers:deps-python3.12")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := remote.Head(ref); err != nil {
+				t.Errorf("no image deps-python3.12 was pushed: %v\n%s", err, r)
+			}
+		},
 		// version, completion, help
 		"lambda-layers version": func(t *testing.T, r ran) {
 			r.ok(t)
@@ -267,7 +286,7 @@ func commandLine(t *testing.T, line string) []string {
 // TestHelpExamples runs every example of every command's help, in help order, in one workspace —
 // a folder "deps" holding the demo's requirements.txt and a pyproject.toml of the same, a git repository whose main branch lacks the
 // colorlog added since, PIP_INDEX_URL pointing at the demo index, AWS at moto with a function
-// my-function — and checks each did what its text says.
+// my-function, an in-process registry standing in for ghcr.io — and checks each did what its text says.
 func TestHelpExamples(t *testing.T) {
 	srv := mototest.Shared(t)
 	m := &moto{srv: srv, account: mototest.NewAccount()}
@@ -325,7 +344,16 @@ func TestHelpExamples(t *testing.T) {
 		UserCacheDir: func() (string, error) { return cache, nil },
 		HTTPClient:   &http.Client{Transport: mototest.Transport(m.account, nil)},
 	}
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	m.registry = strings.TrimPrefix(reg.URL, "http://")
 	run := func(args ...string) ran {
+		args = slices.Clone(args)
+		for i, a := range args {
+			if rest, ok := strings.CutPrefix(a, "ghcr.io/"); ok {
+				args[i] = m.registry + "/" + rest
+			}
+		}
 		var stdout, stderr bytes.Buffer
 		e := env
 		e.Stdout, e.Stderr = &stdout, &stderr

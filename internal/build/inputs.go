@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -60,6 +61,22 @@ func readInputs(lp LayerPlan, getenv func(string) string, readFile func(string) 
 		}
 		if pf, ok := l.(*lockfile.PipfileLock); ok {
 			pf.Getenv = getenv
+		}
+		if pl, ok := l.(*lockfile.PoetryLock); ok && pl.Legacy() {
+			// An older poetry.lock is walked from the project's requirements, in the pyproject.toml
+			// beside it; without one, Select says what to do.
+			pp := filepath.Join(filepath.Dir(locks[0]), "pyproject.toml")
+			if data, err := readFile(pp); err == nil {
+				reqs, err := pyproject.Parse(pp, data, pyproject.Options{Extras: lp.Extras, Groups: lp.Groups})
+				if err != nil {
+					return inputs{}, err
+				}
+				roots := make([]lockfile.Root, len(reqs))
+				for i, r := range reqs {
+					roots[i] = lockfile.Root{Requirement: r.Requirement, Origin: fmt.Sprintf("%s:%d", r.File, r.Line)}
+				}
+				pl.SetRoots(roots)
+			}
 		}
 		set := &requirements.Set{Files: []string{locks[0]}}
 		if idx := l.Indexes(); len(idx) > 0 {

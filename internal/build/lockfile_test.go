@@ -47,7 +47,7 @@ func TestBuildFromLocks(t *testing.T) {
 		"python3.11-x86_64": "alpha==1.0 alpha-1.0-py3-none-any.whl\nbeta==2.0 beta-2.0-py3-none-any.whl\ndelta==1.5 delta-1.5-py3-none-manylinux_2_17_x86_64.whl",
 		"python3.13-arm64":  "alpha==1.0 alpha-1.0-py3-none-any.whl\ndelta==1.5 delta-1.5-py3-none-manylinux_2_17_aarch64.whl\ngamma==3.0 gamma-3.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
 	}
-	for _, f := range []string{"uv/uv.lock", "pylock/pylock.toml", "poetry/poetry.lock", "pipenv/Pipfile.lock"} {
+	for _, f := range []string{"uv/uv.lock", "pylock/pylock.toml", "poetry/poetry.lock", "poetry20/poetry.lock", "pipenv/Pipfile.lock"} {
 		t.Run(f, func(t *testing.T) {
 			srv := indextest.New(t, locktest.Wheels())
 			rep := buildLayer(t, srv, LayerPlan{Name: "demo", Requirements: []string{filepath.Join(locktest.Dir(), f)}, Targets: lockTargets(t)})

@@ -214,7 +214,7 @@ python-versions = "*"
 files = []
 [metadata]
 lock-version = "2.0"
-`, []string{"poetry.lock:7", "lock-version 2.0 is not supported", "Poetry 2"}},
+`, []string{"poetry.lock:7", "lock-version 2.0 records no groups or markers", "pyproject.toml"}},
 		{"Pipfile.lock", `{"_meta": {"sources": []},
 "default": {
   "ok": {"version": "==1", "hashes": ["sha256:aa"]},

@@ -37,6 +37,14 @@ type Plan struct {
 	Out string
 	// CacheDir is the wheel cache; "" means lambda-layers in the user cache dir.
 	CacheDir string
+	// Refresh revalidates every cached index page and metadata file, fresh or not (pip's and uv's
+	// --refresh). Wheels are kept by content and need no revalidation.
+	Refresh bool
+	// Offline sends no request: pages, metadata and wheels come from the cache alone, and a layer that
+	// needs anything else fails naming it.
+	Offline bool
+	// Jobs bounds the layer targets built at once; 0 means the number of CPUs, at least 2.
+	Jobs int
 	// ReadFile reads requirements files; nil means os.ReadFile. `report --base` reads through git show.
 	ReadFile func(string) ([]byte, error)
 }
@@ -54,15 +62,18 @@ type LayerPlan struct {
 }
 
 // Build builds every layer for every target. A failure is recorded in that layer's report entry (with
-// the file:line at fault when known) and the others go on; Build itself never fails.
+// the file:line at fault when known) and the others go on; Build itself never fails. The targets are
+// built concurrently (Plan.Jobs), sharing the index clients, downloads and verification; the report
+// lists them in plan order whatever order they finish in.
 func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	env.Defaults()
 	rep := &report.Report{Layers: []report.Layer{}}
-	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}}
+	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}, fetchers: map[*index.Client]*fetch.Fetcher{}}
 	setupErr := b.setup(ctx)
 	if b.verifier != nil {
 		defer b.verifier.close()
 	}
+	var jobs []job
 	for _, lp := range p.Layers {
 		in, err := readInputs(lp, env.Getenv, p.ReadFile)
 		set := in.set
@@ -73,25 +84,26 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 		if err == nil {
 			client, err = b.client(set)
 		}
+		lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client, lock: in.lock, extras: lp.Extras, groups: lp.Groups}
+		if client != nil {
+			lb.fetcher = b.fetchers[client]
+			b.recall(ctx, client, set)
+		}
 		for _, t := range lp.Targets {
-			lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client, lock: in.lock, extras: lp.Extras, groups: lp.Groups}
-			if client != nil {
-				lb.fetcher = &fetch.Fetcher{Cache: b.cache, Source: client, Check: b.verifier.start, OnProgress: b.progress}
-			}
-			var l report.Layer
-			if err != nil {
-				l = lb.failed(t, err)
-			} else {
-				l = lb.build(ctx, t)
-			}
-			if t.IsDeprecated(env.Now()) {
-				w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", t.Name, t.Deprecated.Format("2006-01-02"))
-				l.Warnings = append(l.Warnings, w)
-				fmt.Fprintln(env.Stderr, "warning:", w)
-			}
-			rep.Layers = append(rep.Layers, l)
+			jobs = append(jobs, job{lb: lb, t: t, err: err})
 		}
 	}
+	layers := b.runJobs(ctx, jobs)
+	for i, j := range jobs {
+		l := layers[i]
+		if j.t.IsDeprecated(env.Now()) {
+			w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", j.t.Name, j.t.Deprecated.Format("2006-01-02"))
+			l.Warnings = append(l.Warnings, w)
+			fmt.Fprintln(env.Stderr, "warning:", w)
+		}
+		rep.Layers = append(rep.Layers, l)
+	}
+	rep.Cache = b.finish()
 	return rep
 }
 
@@ -102,6 +114,8 @@ type builder struct {
 	verifier *verifier
 	progress func(done, total int, name string)
 	clients  map[string]*index.Client // by their index URLs, shared by the layers that use the same
+	fetchers map[*index.Client]*fetch.Fetcher
+	recalls  []recalled // cache.go: the pages revalidated ahead of the resolutions
 }
 
 func (b *builder) setup(ctx context.Context) error {
@@ -136,7 +150,11 @@ func (b *builder) client(set *requirements.Set) (*index.Client, error) {
 	if c := b.clients[key]; c != nil {
 		return c, nil
 	}
-	opts := []index.Option{index.WithUserAgent("lambda-layers/" + version.Version), index.WithGetenv(b.env.Getenv)}
+	opts := []index.Option{index.WithUserAgent("lambda-layers/" + version.Version), index.WithGetenv(b.env.Getenv),
+		index.WithCacheMode(b.cacheMode())}
+	if b.cache != nil {
+		opts = append(opts, index.WithHTTPCache(b.cache.HTTPDir()))
+	}
 	if b.env.HTTPClient != nil {
 		opts = append(opts, index.WithHTTPClient(b.env.HTTPClient))
 	}
@@ -145,6 +163,9 @@ func (b *builder) client(set *requirements.Set) (*index.Client, error) {
 		return nil, err
 	}
 	b.clients[key] = c
+	if b.fetchers != nil {
+		b.fetchers[c] = &fetch.Fetcher{Cache: b.cache, Source: c, Check: b.verifier.start, OnProgress: b.progress}
+	}
 	return c, nil
 }
 

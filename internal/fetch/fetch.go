@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -61,22 +62,29 @@ type Fetcher struct {
 	Concurrency int
 	// Downloaded counts the files actually downloaded (cache misses), for reports and tests.
 	Downloaded atomic.Int64
+	// FromCache counts the distinct wheels found already in the cache.
+	FromCache atomic.Int64
 	// OnProgress, when set, is called after each wheel with done/total counts.
 	OnProgress func(done, total int, name string)
 	// Check, when set, runs on each wheel as soon as it is in the cache (path, its sha256), in the
 	// same bounded worker, so checking one wheel overlaps downloading the next.
 	Check func(ctx context.Context, r Request, path, sha string) error
+
+	// Fetch may be called concurrently (one call per target): these make the calls share one bound and
+	// download a wheel wanted by several of them once.
+	once     sync.Once
+	sem      chan struct{}
+	mu       sync.Mutex
+	inflight map[string]chan struct{} // by index sha256: closed when its download ends
+	seen     map[string]bool          // shas counted in FromCache
 }
 
 // Fetch makes every requested wheel present in the cache and returns their paths in request order.
+// Concurrent calls share the Concurrency bound, and a wheel two of them want is downloaded once.
 func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) ([]string, error) {
 	paths := make([]string, len(reqs))
 	g, ctx := errgroup.WithContext(ctx)
-	n := f.Concurrency
-	if n <= 0 {
-		n = 8
-	}
-	g.SetLimit(n)
+	g.SetLimit(f.limit())
 	var done atomic.Int64
 	for i, r := range reqs {
 		g.Go(func() error {
@@ -103,18 +111,94 @@ func (f *Fetcher) Fetch(ctx context.Context, reqs []Request) ([]string, error) {
 	return paths, nil
 }
 
+func (f *Fetcher) limit() int {
+	if f.Concurrency <= 0 {
+		return 8
+	}
+	return f.Concurrency
+}
+
+// claim makes this caller the one to download sha, or returns a channel closed when the caller that
+// is downloading it is done; release ends a claim.
+func (f *Fetcher) claim(sha string) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.inflight[sha]; ok {
+		return ch
+	}
+	if f.inflight == nil {
+		f.inflight = map[string]chan struct{}{}
+	}
+	f.inflight[sha] = make(chan struct{})
+	return nil
+}
+
+func (f *Fetcher) release(sha string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.inflight[sha])
+	delete(f.inflight, sha)
+}
+
+// see records that sha was used, and says whether it was the first time: a wheel counts once, as
+// downloaded or as found in the cache.
+func (f *Fetcher) see(sha string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	first := !f.seen[sha]
+	f.seen[sha] = true
+	return first
+}
+
+// cached returns the cached wheel's path once every hash the request pins is checked; ok is false
+// when the wheel is not cached.
+func (f *Fetcher) cached(r Request, sha string) (path string, ok bool, err error) {
+	if !f.Cache.HasWheel(sha) {
+		return "", false, nil
+	}
+	if err := f.checkCachedOtherHashes(r, sha); err != nil {
+		return "", false, err
+	}
+	if f.see(sha) {
+		f.FromCache.Add(1)
+	}
+	return f.Cache.WheelPath(sha), true, nil
+}
+
 func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	indexSHA := strings.ToLower(r.File.Hashes["sha256"])
 	if indexSHA != "" {
 		if err := checkUserHashes(r, "sha256", indexSHA); err != nil {
 			return "", err
 		}
-		if f.Cache.HasWheel(indexSHA) {
-			if err := f.checkCachedOtherHashes(r, indexSHA); err != nil {
-				return "", err
+		for {
+			if p, ok, err := f.cached(r, indexSHA); ok || err != nil {
+				return p, err
 			}
-			return f.Cache.WheelPath(indexSHA), nil
+			wait := f.claim(indexSHA)
+			if wait == nil {
+				break
+			}
+			select { // another call is downloading it: take its result, or try again if it failed
+			case <-wait:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
 		}
+		defer f.release(indexSHA)
+		if p, ok, err := f.cached(r, indexSHA); ok || err != nil { // it arrived between the check and the claim
+			return p, err
+		}
+	}
+	f.once.Do(func() { f.sem = make(chan struct{}, f.limit()) })
+	select {
+	case f.sem <- struct{}{}:
+		defer func() { <-f.sem }()
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
 	tmp, err := f.Cache.tempFile()
 	if err != nil {
@@ -126,7 +210,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	if _, err := f.Source.Download(ctx, r.File, hf); err != nil {
 		return "", fmt.Errorf("downloading %s (%s): %w", r.Package, r.File.Filename, err)
 	}
-	f.Downloaded.Add(1)
+	f.Downloaded.Add(1) // counted even if its hash then fails: the bytes came over the network
 	sums, ok := hf.sums()
 	if !ok {
 		if sums, err = hashFile(tmp, algorithms(r)); err != nil {
@@ -150,6 +234,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
 	}
+	f.see(got)
 	return dst, nil
 }
 

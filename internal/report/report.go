@@ -38,6 +38,8 @@ type Report struct {
 	Policy *Policy `json:"policy,omitempty"`
 	// Diff is the comparison with the base revision, when the report command made one.
 	Diff *Diff `json:"diff,omitempty"`
+	// Cache is what the build took from the cache and what it downloaded (cache.go).
+	Cache *CacheUse `json:"cache,omitempty"`
 }
 
 // Layer is one built (or failed) layer for one target.

@@ -1,0 +1,47 @@
+package build
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/target"
+)
+
+// job is one layer for one target; err is a failure found before building (a bad requirements file).
+type job struct {
+	lb  *layerBuild
+	t   target.Target
+	err error
+}
+
+// jobs is how many targets are built at once: resolutions wait on the network and the zip writes on
+// the disk, so even one core gains from two at a time; verification has its own bound (the CPUs) and
+// downloads theirs (the fetcher's).
+func (b *builder) jobs() int {
+	if b.plan.Jobs > 0 {
+		return b.plan.Jobs
+	}
+	return max(2, runtime.GOMAXPROCS(0))
+}
+
+// runJobs builds every job, at most b.jobs() at a time, and returns their layers in job order.
+func (b *builder) runJobs(ctx context.Context, jobs []job) []report.Layer {
+	out := make([]report.Layer, len(jobs))
+	sem := make(chan struct{}, b.jobs())
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if j.err != nil {
+			out[i] = j.lb.failed(j.t, j.err)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i] = j.lb.build(ctx, j.t)
+		})
+	}
+	wg.Wait()
+	return out
+}

@@ -23,7 +23,7 @@ import (
 // buildPlan turns the config into the build engine's plan, with paths made absolute under the
 // workspace (the process's working directory need not be the workspace).
 func (r *actionRun) buildPlan() (build.Plan, error) {
-	p := build.Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir()}
+	p := build.Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir(), CacheDir: r.cacheDir(), Refresh: r.opts.refresh}
 	if u := p.IndexURL; u != "" && !strings.Contains(u, "://") && !filepath.IsAbs(u) {
 		p.IndexURL = filepath.Join(r.root, filepath.FromSlash(u)) // a local index in the repository
 	}
@@ -93,6 +93,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	if cur == nil {
 		cur = build.Build(ctx, env, plan)
 	}
+	r.shareCache(cur)
 	policy := r.cfg.Policy()
 	for _, rep := range []*report.Report{cur, base} {
 		if rep != nil {

@@ -13,6 +13,7 @@ import (
 var actionInputs = []string{
 	"github-token", "config", "requirements", "runtimes", "architectures", "layer", "mode", "fail-on",
 	"comment", "check-name", "status-check", "base-ref", "index-url", "aws-region", "dry-run", "out",
+	"cache-dir", "refresh",
 }
 
 // actionOutputs are the outputs action.yml declares.
@@ -36,9 +37,9 @@ const defaultOut = "dist/lambda-layers"
 
 // actionOptions are the inputs, read and checked.
 type actionOptions struct {
-	token, configPath, mode, failOn, baseRef, indexURL, awsRegion, out string
-	requirements, runtimes, archs, layers                              []string
-	comment, dryRun                                                    bool
+	token, configPath, mode, failOn, baseRef, indexURL, awsRegion, out, cacheDir string
+	requirements, runtimes, archs, layers                                        []string
+	comment, dryRun, refresh                                                     bool
 	// checkName names the status check; statusCheck is "" (the default: post from the job that
 	// posts the report), "true" or "false".
 	checkName, statusCheck string
@@ -62,6 +63,7 @@ func readInputs(get func(string) string) (actionOptions, config.Errors) {
 		out:          get("out"),
 		checkName:    get("check-name"),
 		statusCheck:  strings.ToLower(get("status-check")),
+		cacheDir:     get("cache-dir"),
 	}
 	if o.mode == "" {
 		o.mode = modeAuto
@@ -88,6 +90,9 @@ func readInputs(get func(string) string) (actionOptions, config.Errors) {
 	}
 	if o.dryRun, err = boolInput(get("dry-run"), false); err != nil {
 		errs = append(errs, &config.Error{Input: "dry-run", Message: err.Error()})
+	}
+	if o.refresh, err = boolInput(get("refresh"), false); err != nil {
+		errs = append(errs, &config.Error{Input: "refresh", Message: err.Error()})
 	}
 	if o.out == "" {
 		o.out = defaultOut

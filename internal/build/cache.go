@@ -80,5 +80,8 @@ func (b *builder) finish() *report.CacheUse {
 		u.WheelsFromCache += f.FromCache.Load()
 	}
 	u.Warm = u.WheelsDownloaded == 0
+	if b.env.Verbose != nil {
+		fmt.Fprintf(b.env.Verbose, "cache %s: %s\n", u.Dir, report.CacheLine(u))
+	}
 	return u
 }

@@ -1206,6 +1206,9 @@ func (r *renderer) footer() {
 	if built != "" {
 		parts = append(parts, built)
 	}
+	if r.summary && r.cur.Cache != nil { // the job summary says whether the CI cache did its job
+		parts = append(parts, "cache "+text(CacheLine(r.cur.Cache)))
+	}
 	parts = append(parts, "MB = 1,048,576 bytes")
 	v := "[lambda-layers](https://github.com/lambda-layers/lambda-layers)"
 	if r.o.Version != "" {

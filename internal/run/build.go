@@ -21,7 +21,8 @@ var buildDoc = &doc{
 	synopsis: `lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                     [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
                     [--extra NAME] [--group NAME] [--codeartifact DOMAIN/REPOSITORY]
-                    [--out DIR] [--json FILE] [--cache-dir DIR] [--oci-layout DIR]`,
+                    [--out DIR] [--json FILE] [--oci-layout DIR]
+                    [--cache-dir DIR] [--refresh | --offline]`,
 	long: `Resolves the requirements for each Lambda runtime and architecture (not for this machine), picks
 only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and DIR/report.json.
 A requirements file in which every line is pinned and hashed (what lock writes) is installed as it
@@ -43,7 +44,7 @@ type buildOptions struct {
 	extras, groups                        []string
 	name, indexURL, out, cacheDir         string
 	codeartifact                          string
-	pre                                   bool
+	pre, refresh, offline                 bool
 }
 
 func (a *app) buildCommand() *cobra.Command {
@@ -169,9 +170,17 @@ func (o *buildOptions) addLayerFlags(c *cobra.Command, outHelp string) {
 
 func (o *buildOptions) addCacheFlags(c *cobra.Command) {
 	withGroup(c, groupCache, func(fs *pflag.FlagSet) {
-		fs.StringVar(&o.cacheDir, "cache-dir", "", "the wheel cache `DIR`, shared by every build (default: lambda-layers in the user cache folder)")
+		fs.StringVar(&o.cacheDir, "cache-dir", "", "the cache `DIR` of wheels and index pages, shared by every build (default: lambda-layers in the user cache folder)")
+		fs.BoolVar(&o.refresh, "refresh", false, "revalidate every cached index page, fresh or not")
+		fs.BoolVar(&o.offline, "offline", false, "send no request: build from the cache alone, naming what it lacks")
 	})
 	c.RegisterFlagCompletionFunc("cache-dir", completeDirs)
+	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if o.refresh && o.offline {
+			return usage(cmd, "pass one of them: revalidating needs the network", "--refresh and --offline given together")
+		}
+		return nil
+	}
 }
 
 // targets expands --runtime and --arch; the error is a usage problem.
@@ -190,6 +199,7 @@ func (o *buildOptions) plan(targets []target.Target) build.Plan {
 	return build.Plan{
 		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets, Extras: o.extras, Groups: o.groups}},
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
+		Refresh: o.refresh, Offline: o.offline,
 	}
 }
 

@@ -306,6 +306,7 @@ func TestUsageErrors(t *testing.T) {
 		{"build", "-r", "x.txt"},
 		{"build", "-r", "x.txt", "--runtime", "python3.8"},
 		{"build", "-r", "x.txt", "--runtime", "python3.12", "--arch", "sparc"},
+		{"build", "-r", "x.txt", "--runtime", "python3.12", "--refresh", "--offline"},
 		{"frobnicate"},
 	} {
 		r := runMain(t, nil, args...)

@@ -22,7 +22,7 @@ var lockDoc = &doc{
 	synopsis: `lambda-layers lock -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                    [--format pip|pylock] [--extra NAME] [--group NAME]
                    [-o FILE | -o DIR/ | -o 'NAME-{target}.txt'] [--index-url URL]
-                   [--extra-index-url URL] [--pre] [--cache-dir DIR]`,
+                   [--extra-index-url URL] [--pre] [--cache-dir DIR] [--refresh | --offline]`,
 	long: `Resolves the requirements for each Lambda target and writes a requirements file with every package
 pinned and hashed, with "# via" comments naming what pulled it in; build then installs exactly those
 wheels without resolving. With one target the lock goes to -o FILE (default: standard output); with
@@ -93,7 +93,8 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 		}
 		return a.failf(cmd, fix, "%v", err)
 	}
-	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir}
+	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir,
+		Refresh: o.refresh, Offline: o.offline}
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
 		return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
 	}

@@ -21,7 +21,7 @@ import (
 var reportDoc = &doc{
 	synopsis: `lambda-layers report -r FILE [-r FILE…] --runtime … [--arch …] [--base REF] [--budget-zipped 40MB]
                      [--budget-unzipped 120MB] [--warn 80] [--fail-on exceeded|warn|never]
-                     [--markdown FILE] [--summary FILE] [--json FILE]
+                     [--markdown FILE] [--summary FILE] [--json FILE] [--refresh | --offline]
 lambda-layers report --from dist/report.json [--base-from base/report.json] […]`,
 	long: `Builds the layers as build does (or reads a report.json), checks them against Lambda's limits and
 your budgets, compares them with the requirements as they are at a git revision (read with git, no

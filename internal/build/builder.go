@@ -67,6 +67,7 @@ type LayerPlan struct {
 // lists them in plan order whatever order they finish in.
 func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	env.Defaults()
+	shareWriters(&env)
 	rep := &report.Report{Layers: []report.Layer{}}
 	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}, fetchers: map[*index.Client]*fetch.Fetcher{}}
 	setupErr := b.setup(ctx)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"io"
 	"runtime"
 	"sync"
 
@@ -44,4 +45,24 @@ func (b *builder) runJobs(ctx context.Context, jobs []job) []report.Layer {
 	}
 	wg.Wait()
 	return out
+}
+
+// lockedWriter lets targets built at once share a writer (a buffer in tests) line by line.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// shareWriters makes the writers the targets' builds use safe to share.
+func shareWriters(env *Env) {
+	env.Stderr = &lockedWriter{w: env.Stderr}
+	if env.Verbose != nil {
+		env.Verbose = &lockedWriter{w: env.Verbose}
+	}
 }

@@ -305,6 +305,55 @@ func (s Specifiers) Intersect(o Specifiers) (Specifiers, error) {
 	return r, err
 }
 
+// AndAll is the intersection of every set, as folding And over them would give, computed in one pass: the
+// clauses are appended and sorted once, where a fold sorts them again at every step (quadratic in a
+// requirements file that repeats one package thousands of times).
+func AndAll(sets ...Specifiers) Specifiers {
+	var r Specifiers
+	n, nonEmpty := 0, 0
+	for i := range sets {
+		n += len(sets[i].clauses)
+		if len(sets[i].clauses) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty <= 1 {
+		// At most one set has clauses: the fold is cheap and keeps And's exact result.
+		for _, s := range sets {
+			r = r.And(s)
+		}
+		return r
+	}
+	r.clauses = make([]clause, 0, n)
+	conflict, first := false, true
+	for _, s := range sets {
+		switch {
+		case r.pre == preUnset || r.pre == s.pre:
+			r.pre = max(r.pre, s.pre) // unset (the zero) takes the other's
+		case s.pre == preUnset:
+		default:
+			conflict = true
+			r.pre = s.pre
+		}
+		if len(s.clauses) == 0 {
+			continue
+		}
+		r.clauses = append(r.clauses, s.clauses...)
+		if first {
+			r.intervals, first = s.intervals, false
+		} else {
+			r.intervals = intersect(r.intervals, s.intervals)
+		}
+		r.arbitrary += s.arbitrary
+		r.anyPre = r.anyPre || s.anyPre
+	}
+	r.canonicalize()
+	if conflict {
+		r.pre = preDeny
+	}
+	return r
+}
+
 // WithPrereleases returns a copy whose pre-release policy is forced to allow,
 // like packaging's SpecifierSet(..., prereleases=allow).
 func (s Specifiers) WithPrereleases(allow bool) Specifiers {

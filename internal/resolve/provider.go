@@ -179,13 +179,14 @@ func (r *resolver) foundCandidates(ctx context.Context, id, name string, extras 
 	return out, nil
 }
 
-// merged is the intersection of the requirements' and constraints' specifiers and hashes.
+// merged is the intersection of the requirements' and constraints' specifiers and hashes, computed in
+// one pass (pep440.AndAll), so a package required thousands of times costs linear time.
 func (r *resolver) merged(reqs []*requirement, cons []constraint) (pep440.Specifiers, []string) {
-	var spec pep440.Specifiers
+	specs := make([]pep440.Specifiers, 0, len(cons)+len(reqs))
 	var hashes []string
 	hashed := false
 	and := func(s pep440.Specifiers, h []string) {
-		spec = spec.And(s)
+		specs = append(specs, s)
 		if len(h) > 0 {
 			if hashed {
 				hashes = intersect(hashes, h)
@@ -203,7 +204,7 @@ func (r *resolver) merged(reqs []*requirement, cons []constraint) (pep440.Specif
 	if hashed && len(hashes) == 0 {
 		hashes = []string{"none:"} // the hash sets disagree: nothing may match
 	}
-	return spec, hashes
+	return pep440.AndAll(specs...), hashes
 }
 
 func intersect(a, b []string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -123,6 +124,44 @@ func (x *resolution) addToCriteria(ctx context.Context, criteria map[string]*cri
 	cands, err := x.r.findMatches(ctx, id, reqs, baseReqs, incompat)
 	if err != nil {
 		return nil, withOrigin(err, x.state(), q, parent)
+	}
+	c := &criterion{candidates: cands, info: infos, incompat: incompat}
+	if len(cands) == 0 {
+		return &conflicted{id, c}, nil
+	}
+	x.r.prefetchCandidate(cands[0])
+	if _, ok := criteria[id]; !ok {
+		*order = append(*order, id)
+	}
+	criteria[id] = c
+	return nil, nil
+}
+
+// addAllToCriteria is addToCriteria for several of the user's requirements on one identifier at once.
+func (x *resolution) addAllToCriteria(ctx context.Context, criteria map[string]*criterion, order *[]string, qs []*requirement) (*conflicted, error) {
+	q := qs[0]
+	id := q.id
+	old := criteria[id]
+	var incompat []*candidate
+	var infos []info
+	if old != nil {
+		incompat = slices.Clone(old.incompat)
+		infos = slices.Clone(old.info)
+	}
+	for _, q := range qs {
+		infos = append(infos, info{q, nil})
+	}
+	reqs := make([]*requirement, len(infos))
+	for i, in := range infos {
+		reqs[i] = in.req
+	}
+	var baseReqs []*requirement
+	if b := criteria[q.name]; b != nil && id != q.name {
+		baseReqs = b.requirements()
+	}
+	cands, err := x.r.findMatches(ctx, id, reqs, baseReqs, incompat)
+	if err != nil {
+		return nil, withOrigin(err, x.state(), q, nil)
 	}
 	c := &criterion{candidates: cands, info: infos, incompat: incompat}
 	if len(cands) == 0 {
@@ -329,13 +368,39 @@ func (x *resolution) removeInformation(parents map[string]bool) {
 func (r *resolver) resolve(ctx context.Context, roots []*requirement) (*state, error) {
 	x := &resolution{r: r, states: []*state{{pins: map[string]*candidate{}, criteria: map[string]*criterion{}}}}
 	st := x.state()
+	// The user's requirements on one identifier are added together, with one search for candidates,
+	// rather than one search per line; only when they conflict are they added one by one again, so the
+	// explanation names the first line that made the conflict.
+	var ids []string
+	byID := map[string][]*requirement{}
 	for _, q := range roots {
-		conf, err := x.addToCriteria(ctx, st.criteria, &st.order, q, nil)
-		if err != nil {
-			return nil, err
+		if byID[q.id] == nil {
+			ids = append(ids, q.id)
 		}
-		if conf != nil {
-			return nil, r.explain(ctx, conf.criterion.info, st)
+		byID[q.id] = append(byID[q.id], q)
+	}
+	for _, id := range ids {
+		qs := byID[id]
+		if len(qs) > 1 {
+			criteria := maps.Clone(st.criteria)
+			order := slices.Clone(st.order)
+			conf, err := x.addAllToCriteria(ctx, criteria, &order, qs)
+			if err != nil {
+				return nil, err
+			}
+			if conf == nil {
+				st.criteria, st.order = criteria, order
+				continue
+			}
+		}
+		for _, q := range qs {
+			conf, err := x.addToCriteria(ctx, st.criteria, &st.order, q, nil)
+			if err != nil {
+				return nil, err
+			}
+			if conf != nil {
+				return nil, r.explain(ctx, conf.criterion.info, st)
+			}
 		}
 	}
 	x.push()

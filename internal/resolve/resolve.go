@@ -183,9 +183,11 @@ func newResolver(src Source, opts Options) (*resolver, error) {
 }
 
 // rootRequirements turns the user's requirements into the resolver's, dropping those whose marker is
-// false for the target.
+// false for the target and merging identical ones (same package, extras, specifiers, URL and hashes) into
+// the first: a file that repeats a line thousands of times resolves like one that says it once.
 func (r *resolver) rootRequirements(reqs []Requirement) ([]*requirement, error) {
 	var out []*requirement
+	seen := map[string]bool{}
 	for i := range reqs {
 		q := &reqs[i]
 		ok, err := q.Marker.EvaluateExtras(r.env, nil)
@@ -195,6 +197,13 @@ func (r *resolver) rootRequirements(reqs []Requirement) ([]*requirement, error) 
 		if !ok {
 			continue
 		}
+		hashes := slices.Clone(q.Hashes)
+		slices.Sort(hashes)
+		key := strings.Join(append([]string{identifier(q.Key(), normalizeExtras(q.Extras)), q.Specifier.String(), q.URL}, hashes...), "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		rq, err := r.newRequirement(q.Requirement, q.Origin)
 		if err != nil {
 			return nil, err
@@ -203,9 +212,9 @@ func (r *resolver) rootRequirements(reqs []Requirement) ([]*requirement, error) 
 		rq.hashes = q.Hashes
 		if _, seen := r.userOrder[rq.id]; !seen {
 			r.userOrder[rq.id] = i
+			r.prefetch(rq) // one per package: the others would mostly fetch the same file
 		}
 		out = append(out, rq)
-		r.prefetch(rq)
 	}
 	return out, nil
 }
@@ -316,6 +325,14 @@ func (r *resolver) result(st *state) *Result {
 		p := byName[name]
 		sort.Strings(p.Extras)
 		var hashSets [][]string
+		userSeen := map[string]bool{} // the user's origins, which may be thousands
+		byUser := func(origin string) {
+			if !userSeen[origin] {
+				userSeen[origin] = true
+				p.RequiredBy = append(p.RequiredBy, origin)
+				p.ViaReq = append(p.ViaReq, origin)
+			}
+		}
 		for _, id := range st.order {
 			crit := st.criteria[id]
 			if crit == nil || (id != name && !strings.HasPrefix(id, name+"[")) {
@@ -324,8 +341,7 @@ func (r *resolver) result(st *state) *Result {
 			for _, in := range crit.info {
 				switch {
 				case in.parent == nil:
-					p.RequiredBy = appendUnique(p.RequiredBy, in.req.origin)
-					p.ViaReq = appendUnique(p.ViaReq, in.req.origin)
+					byUser(in.req.origin)
 					if len(in.req.hashes) > 0 {
 						hashSets = append(hashSets, in.req.hashes)
 						if p.HashOrigin == "" {

@@ -326,6 +326,8 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 		}
 		defer f.Close()
 		a.TrustVerified() // checked by the verifier before the zip is renamed into place
+		// What the wheel's WHEEL file says to tell the user, e.g. a newer minor Wheel-Version.
+		l.Warnings = append(l.Warnings, a.Warnings()...)
 		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
 	}
 	zipPath := filepath.Join(b.plan.Out, b.name+"-"+t.Key()+".zip")
@@ -363,7 +365,6 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 	l.SHA256 = hex.EncodeToString(sum)
 	l.CodeSHA256 = base64.StdEncoding.EncodeToString(sum)
 	l.ZippedBytes, l.UnzippedBytes, l.Files = res.ZippedBytes, res.UnzippedBytes, res.Files
-	l.Quotas = report.Quotas(res.ZippedBytes, res.UnzippedBytes, 0)
 	byName := map[string]*resolve.Package{}
 	for _, p := range pkgs {
 		byName[p.Name] = p
@@ -375,6 +376,7 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 		}
 		l.Packages = append(l.Packages, rp)
 	}
+	l.CheckQuotas(0) // names the biggest packages when a limit is exceeded
 	for _, d := range res.Dropped {
 		l.Dropped = append(l.Dropped, report.Dropped{Package: d.Package, Path: d.Path, Reason: d.Reason, Bytes: d.Size})
 	}

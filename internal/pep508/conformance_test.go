@@ -1,6 +1,6 @@
 package pep508
 
-// Conformance against packaging 26.x, from ../../../shared/conformance (see its README.md).
+// Conformance against packaging 26.x, from testdata/conformance (vendored; see its README.md).
 //
 // Every case of markers.json and requirements.json is run; none is skipped. Where a case omits
 // environment keys, packaging fills them from the running interpreter; here they come from
@@ -26,12 +26,12 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/pep440"
 )
 
-const conformanceDir = "../../../shared/conformance"
+const conformanceDir = "../../testdata/conformance" // vendored: see testdata/conformance/README.md
 
 func loadConformance(t *testing.T, name string, v any) {
 	t.Helper()
 	if _, err := os.Stat(conformanceDir); err != nil {
-		t.Skipf("conformance data not present (%v)", err)
+		t.Fatalf("conformance data missing (vendored with the repository): %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(conformanceDir, name))
 	if err != nil {

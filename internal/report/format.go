@@ -337,6 +337,22 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 			fmt.Fprintf(w, "\n%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
 		}
 	}
+	for _, l := range r.Layers {
+		for _, q := range l.Quotas {
+			if len(q.Biggest) == 0 {
+				continue
+			}
+			what := q.Note
+			if what == "" {
+				what = "over " + quotaLabel(q)
+			}
+			parts := make([]string, len(q.Biggest))
+			for i, p := range q.Biggest {
+				parts[i] = fmt.Sprintf("%s %s (%s)", p.Name, p.Version, Bytes(p.Bytes))
+			}
+			fmt.Fprintf(w, "\n%s (%s %s) is %s; its biggest packages: %s\n", l.Name, l.Runtime, l.Architecture, what, strings.Join(parts, ", "))
+		}
+	}
 	if d != nil {
 		r.writeTerminalChanges(w, d)
 	}

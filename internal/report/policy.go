@@ -125,6 +125,7 @@ func Evaluate(cur *Report, p Policy) {
 			qs = append(qs, budgetQuota(QuotaBudgetUnzipped, "unzipped", l.UnzippedBytes, b.UnzippedBytes, ratio))
 		}
 		l.Quotas = qs
+		l.nameBiggest()
 	}
 	cur.Functions = nil
 	for _, f := range p.Functions {

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -199,5 +202,56 @@ func TestValidate(t *testing.T) {
 	}
 	if err := (Policy{}).Validate(); err != nil {
 		t.Errorf("the zero policy is valid: %v", err)
+	}
+}
+
+// TestExceededNamesBiggest: a layer over 250 MB unzipped, or over a budget, names its biggest packages
+// with their sizes in report.json (the quota's "biggest") and in the terminal table.
+func TestExceededNamesBiggest(t *testing.T) {
+	t.Parallel()
+	l := Layer{Name: "data", Runtime: "python3.12", Architecture: "x86_64", ZippedBytes: 90 << 20, UnzippedBytes: 300 << 20}
+	for i, mb := range []int64{3, 120, 1, 90, 40, 30, 16} {
+		l.Packages = append(l.Packages, Package{Name: fmt.Sprintf("p%d", i), Version: "1.0", UnzippedBytes: mb << 20, ZippedBytes: (mb << 20) / 3})
+	}
+	l.CheckQuotas(0)
+	var unzipped Quota
+	for _, q := range l.Quotas {
+		if q.Name == "unzipped" {
+			unzipped = q
+		} else if len(q.Biggest) > 0 {
+			t.Errorf("quota %s (not blocking) names packages: %+v", q.Name, q.Biggest)
+		}
+	}
+	want := []PackageSize{{"p1", "1.0", 120 << 20}, {"p3", "1.0", 90 << 20}, {"p4", "1.0", 40 << 20}, {"p5", "1.0", 30 << 20}, {"p6", "1.0", 16 << 20}}
+	if !reflect.DeepEqual(unzipped.Biggest, want) {
+		t.Errorf("unzipped quota names %+v; want %+v", unzipped.Biggest, want)
+	}
+	r := &Report{Layers: []Layer{l}}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := r.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"biggest": [`) || !strings.Contains(string(b), `"name": "p1"`) {
+		t.Errorf("report.json does not name the biggest packages:\n%s", b)
+	}
+	var table strings.Builder
+	r.Table(&table)
+	if !strings.Contains(table.String(), "data (python3.12 x86_64) is over Lambda's 250 MB unzipped limit for a function and all its layers; its biggest packages: p1 1.0 (120.0 MB), p3 1.0 (90.0 MB)") {
+		t.Errorf("table does not name the biggest packages:\n%s", table.String())
+	}
+
+	// A budget names them by its own measure; within every limit nothing is named.
+	small := l
+	small.UnzippedBytes, small.ZippedBytes = 100<<20, 30<<20
+	r = &Report{Layers: []Layer{small}}
+	Evaluate(r, Policy{Budgets: map[string]Budget{"*": {ZippedBytes: 20 << 20}}})
+	for _, q := range r.Layers[0].Quotas {
+		switch {
+		case q.Name == QuotaBudgetZipped && (len(q.Biggest) != 5 || q.Biggest[0] != PackageSize{"p1", "1.0", (120 << 20) / 3}):
+			t.Errorf("zipped budget names %+v; want p1 first by zipped size", q.Biggest)
+		case q.Name != QuotaBudgetZipped && len(q.Biggest) > 0:
+			t.Errorf("quota %s within its limit names %+v", q.Name, q.Biggest)
+		}
 	}
 }

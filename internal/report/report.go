@@ -4,11 +4,14 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Lambda's limits (MB = MiB; AWS's own error text says 262144000 bytes for 250 MB).
@@ -90,6 +93,53 @@ type Quota struct {
 	Unit  string `json:"unit,omitempty"`
 	Limit int64  `json:"limit,omitempty"`
 	Used  int64  `json:"used,omitempty"`
+	// Biggest names the layer's biggest packages, by the quota's measure (zipped or unzipped), when a
+	// blocking quota is exceeded: what to move or leave out.
+	Biggest []PackageSize `json:"biggest,omitempty"`
+}
+
+// PackageSize is one package's share of a layer.
+type PackageSize struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// biggestCount is how many packages an exceeded quota names.
+const biggestCount = 5
+
+// CheckQuotas sets l.Quotas to Lambda's limits for its sizes (Quotas), naming the biggest packages in
+// each exceeded blocking quota.
+func (l *Layer) CheckQuotas(warnRatio float64) {
+	l.Quotas = Quotas(l.ZippedBytes, l.UnzippedBytes, warnRatio)
+	l.nameBiggest()
+}
+
+// nameBiggest fills Biggest in each exceeded blocking quota of l and clears it elsewhere.
+func (l *Layer) nameBiggest() {
+	for i := range l.Quotas {
+		q := &l.Quotas[i]
+		q.Biggest = nil
+		if !q.Blocking || q.State != StateExceeded || q.Unit != "" {
+			continue
+		}
+		zipped := strings.Contains(q.Name, "zipped") && !strings.Contains(q.Name, "unzipped")
+		q.Biggest = biggestPackages(*l, biggestCount, zipped)
+	}
+}
+
+// biggestPackages lists a layer's n biggest packages by zipped or unzipped size, biggest first.
+func biggestPackages(l Layer, n int, zipped bool) []PackageSize {
+	out := make([]PackageSize, 0, len(l.Packages))
+	for _, p := range l.Packages {
+		b := p.UnzippedBytes
+		if zipped {
+			b = p.ZippedBytes
+		}
+		out = append(out, PackageSize{Name: p.Name, Version: p.Version, Bytes: b})
+	}
+	slices.SortStableFunc(out, func(a, b PackageSize) int { return cmp.Compare(b.Bytes, a.Bytes) })
+	return out[:min(n, len(out))]
 }
 
 // Dropped is a wheel file left out of the layer.

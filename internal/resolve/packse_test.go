@@ -25,10 +25,10 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
 )
 
-// uv's resolver scenarios (packse format, see ../shared/conformance/packse/README.md), run against an
+// uv's resolver scenarios (packse format, see testdata/conformance/packse/README.md), run against an
 // in-process index for the Lambda runtime whose Python matches the scenario's, on x86_64.
 
-const packseDir = "../../../shared/conformance/packse"
+const packseDir = "../../testdata/conformance/packse" // vendored: see testdata/conformance/README.md
 
 type scenario struct {
 	Name     string
@@ -127,7 +127,7 @@ type packseOutcome struct {
 func TestPackseScenarios(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(packseDir, "*", "*.toml"))
 	if len(files) == 0 {
-		t.Skipf("no packse scenarios under %s", packseDir)
+		t.Fatalf("no packse scenarios under %s (vendored with the repository)", packseDir)
 	}
 	sort.Strings(files)
 	var outcomes []packseOutcome

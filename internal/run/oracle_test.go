@@ -12,16 +12,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/oracletest"
 )
 
-// The corpus: real wheels repacked from this machine's python3.11 packages by ../shared/tools/repack-wheels.py,
-// served as a PEP 503 index with PEP 658 metadata. pip (python3.11) is the oracle for python3.11 x86_64.
-
-const sharedDir = "../../../shared"
+// The corpus: real wheels rebuilt from this machine's python3.11 packages (pinned in
+// testdata/corpus/requirements.txt) by internal/oracletest, served as a PEP 503 index with PEP 658
+// metadata. pip (python3.11) is the oracle for python3.11 x86_64.
 
 // diffRequirements is the big unpinned set: ~60 wheels, ~160 MB unpacked once resolved. cryptography
 // and orjson are left out: their only wheels need glibc > 2.26, so neither pip nor we install them on python3.11.
@@ -32,65 +31,17 @@ var diffRequirements = []string{
 	"jsonpath-ng", "openapi-spec-validator", "trio", "xmltodict",
 }
 
-var (
-	corpusOnce sync.Once
-	corpusDir  string
-	corpusErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if corpusDir != "" {
-		os.RemoveAll(corpusDir)
-	}
+	oracletest.Cleanup()
 	os.Exit(code)
 }
 
 // needOracle returns python3.11 with pip, skipping when absent — or failing when CI requires it.
-func needOracle(t testing.TB) string {
-	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("LAMBDA_LAYERS_REQUIRE_ORACLE") != "" {
-		skip = t.Fatalf
-	}
-	if _, err := os.Stat(filepath.Join(sharedDir, "tools", "repack-wheels.py")); err != nil {
-		skip("../shared/tools/repack-wheels.py absent: %v", err)
-	}
-	py, err := exec.LookPath("python3.11")
-	if err != nil {
-		skip("python3.11 not found")
-		return ""
-	}
-	if out, err := exec.Command(py, "-m", "pip", "--version").CombinedOutput(); err != nil {
-		skip("pip for python3.11 not usable: %v %s", err, out)
-	}
-	return py
-}
+func needOracle(t testing.TB) string { return oracletest.Python(t) }
 
 // corpus builds the corpus index once per test binary and returns its file:// simple URL and files dir.
-func corpus(t testing.TB, py string) (indexURL, files string) {
-	t.Helper()
-	corpusOnce.Do(func() {
-		corpusDir, corpusErr = os.MkdirTemp("", "lambda-layers-corpus-")
-		if corpusErr != nil {
-			return
-		}
-		var sp []byte
-		sp, corpusErr = exec.Command(py, "-c", "import site; print(site.getsitepackages()[0])").Output()
-		if corpusErr != nil {
-			return
-		}
-		cmd := exec.Command(py, filepath.Join(sharedDir, "tools", "repack-wheels.py"), strings.TrimSpace(string(sp)), corpusDir)
-		var out []byte
-		if out, corpusErr = cmd.CombinedOutput(); corpusErr != nil {
-			corpusErr = fmt.Errorf("repack-wheels.py: %v\n%s", corpusErr, out)
-		}
-	})
-	if corpusErr != nil {
-		t.Fatalf("building the corpus: %v", corpusErr)
-	}
-	return "file://" + filepath.Join(corpusDir, "simple") + "/", filepath.Join(corpusDir, "files")
-}
+func corpus(t testing.TB, py string) (indexURL, files string) { return oracletest.Corpus(t, py) }
 
 // manylinuxUpTo lists every manylinux platform tag for glibc 2.minor down to 2.5 on x86_64: pip takes
 // --platform literally, so each must be passed.

@@ -30,7 +30,9 @@ var wheelTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 var nameSeparators = regexp.MustCompile(`[-_.]+`)
 
 // Normalize is PEP 503 name normalization.
-func Normalize(name string) string { return strings.ToLower(nameSeparators.ReplaceAllString(name, "-")) }
+func Normalize(name string) string {
+	return strings.ToLower(nameSeparators.ReplaceAllString(name, "-"))
+}
 
 // BuildCorpus rebuilds a wheel from every installed distribution in sitePackages (a *.dist-info folder
 // with a RECORD) — or only those named — into out/files/, each with its METADATA beside it as a PEP 658

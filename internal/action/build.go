@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/oci"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -114,7 +114,7 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 		cur.Diff = d
 	}
 	out := r.outDir()
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := outfile.MkdirAll(out); err != nil {
 		return nil, nil, "", r.fatal(exitcode.Failed, "writing the report", err)
 	}
 	if err := cur.WriteFile(filepath.Join(out, "report.json")); err != nil {
@@ -337,5 +337,5 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return outfile.WriteFile(path, append(b, '\n'))
 }

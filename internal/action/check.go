@@ -95,7 +95,7 @@ func (r *actionRun) sendCheck(ctx context.Context, sha string, v report.Verdict,
 		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s` not posted: %s\n", mdEscape(name), mdEscape(err.Error()))
 	case res.Posted == github.PostedCheckRun:
 		fmt.Fprintf(r.env.Stderr, "status check %s: check run %s on %s (%s, %s): %s\n", name, res.Action, shortRev(sha), v.Conclusion,
-			plural(res.Annotations, "annotation"), res.URL)
+			plural(res.Annotations, "annotation"), urlOrNone(res.URL))
 		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: check run %s on `%s`: %s; %s.\n", mdEscape(name), res.Action, shortRev(sha), verdict,
 			plural(res.Annotations, "annotation"))
 		if res.Warning != "" {
@@ -152,4 +152,12 @@ func fileAnnotations(as []github.Annotation) []github.Annotation {
 		}
 	}
 	return out
+}
+
+// urlOrNone is a URL for a log, or says the API returned none.
+func urlOrNone(u string) string {
+	if u == "" {
+		return "(the GitHub API returned no URL)"
+	}
+	return u
 }

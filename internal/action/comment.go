@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -70,7 +71,7 @@ func (r *actionRun) reportOn(ctx context.Context, cur *report.Report, d *report.
 	r.summary.WriteString(summaryBody(cur, d, ri))
 	r.outputs["comment-body"] = body
 	out := r.outDir()
-	if err := os.WriteFile(filepath.Join(out, "comment.md"), []byte(body), 0o644); err != nil {
+	if err := outfile.WriteFile(filepath.Join(out, "comment.md"), []byte(body)); err != nil {
 		r.warnf("writing comment.md: %v", err)
 	}
 	anns := fileAnnotations(r.annotations)
@@ -143,7 +144,7 @@ func (r *actionRun) postComment(ctx context.Context, number int, body string) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.env.Stderr, "report comment %s: %s\n", res.Action, res.URL)
+	fmt.Fprintf(r.env.Stderr, "report comment %s: %s\n", res.Action, res.Where())
 	if res.Removed > 0 {
 		fmt.Fprintf(r.env.Stderr, "removed %s\n", plural(res.Removed, "duplicate report comment"))
 	}
@@ -217,7 +218,7 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 		}
 		return r.fatal(exitcode.Failed, "commenting", err)
 	}
-	fmt.Fprintf(r.env.Stderr, "report comment %s on #%d: %s\n", res.Action, pr.Number, res.URL)
+	fmt.Fprintf(r.env.Stderr, "report comment %s on #%d: %s\n", res.Action, pr.Number, res.Where())
 	return exitcode.OK
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/layer"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/resolve"
@@ -120,7 +121,7 @@ type builder struct {
 }
 
 func (b *builder) setup(ctx context.Context) error {
-	if err := os.MkdirAll(b.plan.Out, 0o755); err != nil {
+	if err := outfile.MkdirAll(b.plan.Out); err != nil {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
 	dir := b.plan.CacheDir
@@ -331,7 +332,7 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
 	}
 	zipPath := filepath.Join(b.plan.Out, b.name+"-"+t.Key()+".zip")
-	tmp, err := os.CreateTemp(b.plan.Out, ".layer-*")
+	tmp, err := outfile.CreateTemp(b.plan.Out, ".layer-*") // 0644: the next workflow step reads it
 	if err != nil {
 		return fmt.Errorf("writing layer: %w", err)
 	}

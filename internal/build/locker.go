@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/fetch"
 	"github.com/lambda-layers/lambda-layers/internal/index"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/resolve"
 	"github.com/lambda-layers/lambda-layers/internal/target"
@@ -84,25 +84,7 @@ func (l *Locker) WriteFile(ctx context.Context, path string, res *resolve.Result
 		_, err := l.b.env.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(buf.Bytes())
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	return nil
+	return outfile.WriteFile(path, buf.Bytes())
 }
 
 // fillHashes makes sure every file a lock lists has a sha256: indexes that give none get the file

@@ -36,7 +36,8 @@ func OpenCache(dir string) (*Cache, error) {
 	if dir == "" {
 		return nil, errors.New("opening cache: no cache directory (set --cache-dir)")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The cache is private to its user (0700): it may hold wheels and pages of private indexes.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("opening cache %s: %w", dir, err)
 	}
 	return &Cache{dir: dir}, nil
@@ -79,7 +80,7 @@ func (c *Cache) PutMetadata(sha string, data []byte) error {
 }
 
 func (c *Cache) put(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
@@ -102,7 +103,7 @@ func (c *Cache) put(path string, data []byte) error {
 // tempFile makes a temporary file next to where content will be renamed to.
 func (c *Cache) tempFile() (*os.File, error) {
 	dir := filepath.Join(c.dir, "tmp")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	return os.CreateTemp(dir, "dl-*")

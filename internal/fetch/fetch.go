@@ -228,7 +228,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 		return "", fmt.Errorf("writing %s: %w", r.File.Filename, err)
 	}
 	dst := f.Cache.WheelPath(got)
-	if err := os.MkdirAll(parent(dst), 0o755); err != nil {
+	if err := os.MkdirAll(parent(dst), 0o700); err != nil { // the cache is private
 		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {

@@ -64,8 +64,8 @@ type Sticky struct {
 type CommentResult struct {
 	Action  string // "created", "updated" or "unchanged"
 	ID      int64
-	URL     string
-	Removed int // duplicates of ours deleted
+	URL     string // the comment's html_url; "" when the API returned none (see Where)
+	Removed int    // duplicates of ours deleted
 }
 
 // Upsert makes the pull request carry exactly one comment of ours with body: it updates the oldest
@@ -115,13 +115,28 @@ func (s Sticky) Upsert(ctx context.Context, body string) (CommentResult, error) 
 		}
 		return res, nil
 	}
-	if _, _, err := s.Client.Issues.EditComment(ctx, s.Owner, s.Repo, keep.GetID(), &gh.IssueComment{Body: &body}); err != nil {
+	edited, _, err := s.Client.Issues.EditComment(ctx, s.Owner, s.Repo, keep.GetID(), &gh.IssueComment{Body: &body})
+	if err != nil {
 		return res, fmt.Errorf("updating comment %d on %s/%s#%d: %w", keep.GetID(), s.Owner, s.Repo, s.Number, err)
+	}
+	if u := edited.GetHTMLURL(); u != "" {
+		res.URL = u
 	}
 	if res.Action == "" {
 		res.Action = "updated"
 	}
 	return res, nil
+}
+
+// Where says where the comment is, for a log: its URL, or that the API returned none.
+func (r CommentResult) Where() string {
+	switch {
+	case r.URL != "":
+		return r.URL
+	case r.ID != 0:
+		return fmt.Sprintf("comment %d (the GitHub API returned no URL for it)", r.ID)
+	}
+	return "(the GitHub API returned no URL for it)"
 }
 
 // removeDuplicates deletes the other comments of ours written by the same account as keep; a

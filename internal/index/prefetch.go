@@ -99,7 +99,7 @@ func (c *Client) recallPath(key string) string {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil { // the HTTP cache is private
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 )
 
 // Lambda's limits (MB = MiB; AWS's own error text says 262144000 bytes for 250 MB).
@@ -219,7 +221,7 @@ func (r *Report) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding report: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	tmp, err := outfile.CreateTemp(filepath.Dir(path), ".report-*") // 0644: the next workflow step reads it
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/version"
 )
@@ -300,7 +301,7 @@ func writeOutput(env build.Env, path string, b []byte) error {
 		return err
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := outfile.MkdirAll(dir); err != nil {
 			return err
 		}
 	}
@@ -315,5 +316,5 @@ func writeOutput(env build.Env, path string, b []byte) error {
 		}
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return outfile.WriteFile(path, b)
 }

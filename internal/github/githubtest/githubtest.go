@@ -52,6 +52,7 @@ type Server struct {
 	clock     time.Time
 	requests  []string
 	afterPost func(s *Server, created *Comment)
+	noURL     bool
 }
 
 // New starts a server; t.Cleanup closes it.
@@ -69,6 +70,14 @@ func (s *Server) SetForbidden(v bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forbidden = v
+}
+
+// SetNoHTMLURL makes comments come back without an html_url, as a proxy or an older GitHub Enterprise
+// may answer.
+func (s *Server) SetNoHTMLURL(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noURL = v
 }
 
 // SetPull records a pull request's head commit.
@@ -161,9 +170,13 @@ func (s *Server) api(c *Comment) apiComment {
 	if strings.HasSuffix(c.Login, "[bot]") {
 		typ = "Bot"
 	}
-	return apiComment{ID: c.ID, Body: c.Body, User: apiUser{Login: c.Login, Type: typ},
+	a := apiComment{ID: c.ID, Body: c.Body, User: apiUser{Login: c.Login, Type: typ},
 		HTMLURL:   fmt.Sprintf("https://github.com/acme/repo/pull/%d#issuecomment-%d", c.Issue, c.ID),
 		CreatedAt: c.CreatedAt.Format(time.RFC3339), UpdatedAt: c.UpdatedAt.Format(time.RFC3339)}
+	if s.noURL {
+		a.HTMLURL = ""
+	}
+	return a
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -39,6 +39,8 @@ type Spec struct {
 	Store bool
 	// ExtraMetadata is appended to METADATA as-is (header lines).
 	ExtraMetadata string
+	// WheelVersion is the WHEEL file's Wheel-Version; empty means "1.0".
+	WheelVersion string
 }
 
 var nonIdent = regexp.MustCompile(`[-_.]+`)
@@ -85,7 +87,11 @@ func (s Spec) Metadata() []byte {
 
 func (s Spec) wheelFile() []byte {
 	var b strings.Builder
-	b.WriteString("Wheel-Version: 1.0\nGenerator: wheeltest\n")
+	v := s.WheelVersion
+	if v == "" {
+		v = "1.0"
+	}
+	fmt.Fprintf(&b, "Wheel-Version: %s\nGenerator: wheeltest\n", v)
 	root := "true"
 	if s.tag() != "py3-none-any" && !strings.Contains(s.tag(), "-none-any") {
 		root = "false"

@@ -352,7 +352,10 @@ func (a *app) helpCommand() *cobra.Command {
 				return nil
 			}
 			target, rest, err := a.root.Find(args)
-			if err != nil || target == a.root || len(rest) > 0 {
+			if err == nil && target != a.root && len(rest) > 0 {
+				return usage(c, "write lambda-layers help "+target.Name(), "unexpected argument %q", rest[0])
+			}
+			if err != nil || target == a.root {
 				return &usageError{cmd: "lambda-layers help", what: fmt.Sprintf("unknown command %q", args[0]), fix: suggestCommand(a.root, args[0])}
 			}
 			target.InitDefaultHelpFlag()

@@ -27,6 +27,7 @@ func TestUsageErrorShape(t *testing.T) {
 		{[]string{"-q", "lokc"}, `lambda-layers: unknown command "lokc"`, "did you mean 'lambda-layers lock'?"},
 		{[]string{"frobnicate"}, `lambda-layers: unknown command "frobnicate"`, "the commands are build, lock, report, publish, version, completion"},
 		{[]string{"help", "bild"}, `lambda-layers help: unknown command "bild"`, "did you mean 'lambda-layers build'?"},
+		{[]string{"help", "build", "now"}, `lambda-layers help: unexpected argument "now"`, "write lambda-layers help build"},
 		{[]string{"build", "--requirment", "x.txt"}, "lambda-layers build: unknown option --requirment", "did you mean --requirement?"},
 		{[]string{"build", "--runtimes", "python3.12"}, "lambda-layers build: unknown option --runtimes", "did you mean --runtime?"},
 		{[]string{"lock", "--ouput-file", "x"}, "lambda-layers lock: unknown option --ouput-file", "did you mean --output-file?"},
@@ -228,5 +229,25 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	}
 	if v, _ := exec.Command(bin, "--version").Output(); string(v) != string(out) {
 		t.Errorf("--version differs from version:\n%s", v)
+	}
+}
+
+// TestFailureHints: failures that do not say what to do get a hint — a requirements file that is not
+// there (in the build's report and from lock), an index that does not answer.
+func TestFailureHints(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.txt")
+	code, stdout, _ := mainOut("build", "-r", missing, "--runtime", "python3.12", "--out", dir, "--cache-dir", t.TempDir())
+	if code != exitcode.Failed || !strings.Contains(stdout, missing+": cannot read file") || !strings.Contains(stdout, "\n  hint: check the path") {
+		t.Errorf("build of a missing file: exit %d\n%s", code, stdout)
+	}
+	code, _, stderr := mainOut("lock", "-r", missing, "--runtime", "python3.12", "--cache-dir", t.TempDir())
+	if code != exitcode.Failed || !strings.HasPrefix(stderr, "lambda-layers lock: "+missing) || !strings.Contains(stderr, "\n  check the path") {
+		t.Errorf("lock of a missing file: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = mainOut("lock", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12", "--index-url", "http://127.0.0.1:1/simple/", "--cache-dir", t.TempDir())
+	if code != exitcode.Failed || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "\n  hint: the index did not answer") {
+		t.Errorf("lock against an index that does not answer: exit %d\n%s", code, stderr)
 	}
 }

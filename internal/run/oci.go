@@ -47,7 +47,7 @@ func (a *app) writeOCILayout(cmd *cobra.Command, rep *report.Report, dir string)
 		err = oci.WriteLayout(dir, sets)
 	}
 	if err != nil {
-		return a.failf(cmd, "", "writing the OCI layout: %v", err)
+		return a.failf(cmd, "check that the folder is writable and that the zips the report names are there", "writing the OCI layout to %s: %v", dir, err)
 	}
 	return exitcode.OK
 }
@@ -57,7 +57,7 @@ func (a *app) writeOCILayout(cmd *cobra.Command, rep *report.Report, dir string)
 func (a *app) pushImages(cmd *cobra.Command, rep *report.Report, repo, commit string, dryRun bool) int {
 	sets, err := a.ociSets(rep, commit)
 	if err != nil {
-		return a.failf(cmd, "", "%v", err)
+		return a.failf(cmd, "build first: the images are made from the zips the report names (looked for beside it too)", "%v", err)
 	}
 	var images []oci.Pushed
 	if dryRun {

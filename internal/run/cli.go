@@ -377,7 +377,10 @@ func (a *app) helpCommand() *cobra.Command {
 	}
 	a.document(c, &doc{
 		synopsis: "lambda-layers help [COMMAND]",
-		examples: []example{{"The options of build, as build -h prints them", "lambda-layers help build"}},
+		examples: []example{
+			{"The options of build, as build -h prints them", "lambda-layers help build"},
+			{"The commands, as lambda-layers -h lists them", "lambda-layers help"},
+		},
 	})
 	return c
 }

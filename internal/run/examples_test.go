@@ -230,6 +230,18 @@ func exampleChecks(m *moto) map[string]func(t *testing.T, r ran) {
 				t.Errorf("version:\n%s", r)
 			}
 		},
+		"lambda-layers --version": func(t *testing.T, r ran) {
+			r.ok(t)
+			if _, v, _ := mainOut("version"); r.stdout != v {
+				t.Errorf("--version differs from version:\n%s", r)
+			}
+		},
+		"lambda-layers help": func(t *testing.T, r ran) {
+			r.ok(t)
+			if _, h, _ := mainOut("-h"); r.stdout != h || !strings.Contains(r.stdout, "\nCommands:\n  build ") {
+				t.Errorf("help differs from -h, or lists no commands:\n%s", r)
+			}
+		},
 		"source <(lambda-layers completion bash)": func(t *testing.T, r ran) {
 			r.ok(t)
 			script := filepath.Join(t.TempDir(), "lambda-layers.bash")

@@ -28,7 +28,10 @@ func (a *app) versionCommand() *cobra.Command {
 		synopsis: "lambda-layers version\nlambda-layers --version",
 		long: `The revision and whether the working tree had changes come from the build info Go records
 (go build with VCS stamping on, the default in a git checkout); a binary built without it says so.`,
-		examples: []example{{"Which binary is this?", "lambda-layers version"}},
+		examples: []example{
+			{"Which binary is this, built from which commit?", "lambda-layers version"},
+			{"The same, as the option other tools take", "lambda-layers --version"},
+		},
 	})
 	return c
 }

@@ -95,7 +95,15 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 			jobs = append(jobs, job{lb: lb, t: t, err: err})
 		}
 	}
+	var stops []func()
+	for _, f := range b.fetchers {
+		// The wheels the resolutions look at first are downloaded and checked while they go on.
+		stops = append(stops, f.Speculate(ctx))
+	}
 	layers := b.runJobs(ctx, jobs)
+	for _, stop := range stops {
+		stop() // what is still running was not needed
+	}
 	for i, j := range jobs {
 		l := layers[i]
 		if j.t.IsDeprecated(env.Now()) {

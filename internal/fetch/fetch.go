@@ -77,6 +77,7 @@ type Fetcher struct {
 	mu       sync.Mutex
 	inflight map[string]chan struct{} // by index sha256: closed when its download ends
 	seen     map[string]bool          // shas counted in FromCache
+	spec     *speculation             // speculate.go
 }
 
 // Fetch makes every requested wheel present in the cache and returns their paths in request order.

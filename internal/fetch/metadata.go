@@ -22,8 +22,9 @@ var _ rangeSource = (*index.Client)(nil)
 // the wheel's sha256), the index's PEP 658 file, the METADATA entry read by HTTP range requests (for a
 // wheel of unknown size or of 512 KiB and more), and last the whole wheel, which then stays in the cache
 // so that the build that follows does not download it again. What was read is cached by the wheel's
-// sha256.
+// sha256. Under Speculate it also starts downloading the wheel.
 func (f *Fetcher) Metadata(ctx context.Context, file index.File) ([]byte, error) {
+	f.speculate(file)
 	sha := strings.ToLower(file.Hashes["sha256"])
 	if sha != "" {
 		if b, ok := f.Cache.Metadata(sha); ok {

@@ -150,3 +150,54 @@ func TestWarmResolutionRoundTrips(t *testing.T) {
 		}
 	})
 }
+
+// TestSpeculate: while speculating, asking for a wheel's metadata starts its download (the first wheel
+// of each project only); the Fetch that follows joins it or finds it done, so the wheel is requested
+// once; after stop nothing starts.
+func TestSpeculate(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, chain)
+	cache, err := OpenCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := index.New([]string{srv.URL}, index.WithNetrc(""), index.WithRetries(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fetcher{Cache: cache, Source: c}
+	ctx := context.Background()
+	stop := f.Speculate(ctx)
+	p, err := c.Project(ctx, "lvl4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Metadata(ctx, p.Files[0]); err != nil {
+		t.Fatal(err)
+	}
+	other := p.Files[0]
+	other.Filename = "lvl4-5.0-py3-none-any.whl" // another wheel of the same project: not speculated
+	other.URL += "-other"
+	other.Hashes = map[string]string{"sha256": strings.Repeat("0", 64)}
+	f.speculate(other)
+	if _, err := f.Fetch(ctx, []Request{{Package: "lvl4 4.0", File: p.Files[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	whl := "/files/" + p.Files[0].Filename
+	if n := srv.Count(whl, func(r indextest.Request) bool { return r.Path == whl }); n != 1 || f.Downloaded.Load() != 1 {
+		t.Errorf("the wheel was requested %d times and downloaded %d times, want once", n, f.Downloaded.Load())
+	}
+	if n := srv.Count("/files/lvl4-5.0", nil); n != 0 {
+		t.Errorf("a second wheel of the project was speculated")
+	}
+	srv.ResetLog()
+	p2, err := c.Project(ctx, "side3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.speculate(p2.Files[0]) // stopped: nothing starts
+	if n := srv.Count("/files/", nil); n != 0 {
+		t.Errorf("speculation after stop sent %d requests", n)
+	}
+}

@@ -25,8 +25,15 @@ func pushImages(ctx context.Context, r *actionRun, rep *report.Report) ([]oci.Pu
 		return images, "", err
 	}
 	byRepo := map[string][]oci.Layer{}
+	narrowed := map[string]bool{}
 	for _, l := range layers {
 		if cl := r.cfg.Layer(l.Name); cl != nil && cl.OCI.Repository != "" {
+			l.Partial = cl.Narrowed
+			if cl.Narrowed && !narrowed[l.Name] {
+				narrowed[l.Name] = true
+				r.notef("layer %s: this run builds %s only, so only the architecture tags (%s-%s-%s) are pushed: %s-%s names every architecture and is pushed by a run that builds them all",
+					l.Name, strings.Join(cl.Architectures, ", "), l.Name, l.Runtime, cl.Architectures[0], l.Name, l.Runtime)
+			}
 			byRepo[cl.OCI.Repository] = append(byRepo[cl.OCI.Repository], l)
 		}
 	}

@@ -156,3 +156,32 @@ func TestActionPublishesAndPushes(t *testing.T) {
 		t.Errorf("published %v, images %+v\n%s", published, got, r)
 	}
 }
+
+// A matrix leg (the architectures input narrowing a layer built for two) pushes only its architecture's
+// tags, and says so.
+func TestActionMatrixLegPushesArchTagsOnly(t *testing.T) {
+	t.Parallel()
+	_, repo := newTestRegistry(t)
+	ws := newWorkspace(t)
+	idx := actionIndex(t)
+	ws.write("lambda-layers.yml", "runtimes: python3.12\narchitectures: [x86_64, arm64]\noci: {repository: "+repo+"}\nlayers:\n  - {name: api, requirements: requirements.txt}\n",
+		"requirements.txt", "hello==1.0\n")
+	r := runAction(t, ws, map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "../../testdata/action/events/push.json",
+		"INPUT_INDEX-URL": idx.URL, "INPUT_ARCHITECTURES": "arm64"})
+	got := images(t, r)
+	if r.code != exitcode.OK || len(got) != 1 || got[0].Reference != repo+":api-python3.12-arm64" || !strings.Contains(r.stderr, "only the architecture tags") {
+		t.Fatalf("images %+v\n%s", got, r)
+	}
+	if _, err := remote.Head(mustParse(t, repo+":api-python3.12")); err == nil {
+		t.Error("a matrix leg set the layer-wide tag")
+	}
+}
+
+func mustParse(t *testing.T, s string) name.Reference {
+	t.Helper()
+	ref, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}

@@ -57,6 +57,9 @@ type Layer struct {
 	Functions []string
 	// OCI is where the layer is pushed as an OCI image: its own oci key, else the file's.
 	OCI OCI
+	// Narrowed is true when the inputs left out some of the layer's architectures (a matrix leg): a
+	// run that builds only some of them must not move the tags that name them all.
+	Narrowed bool
 	// Line is where the layer starts in the config file; 0 when made from inputs.
 	Line int
 }

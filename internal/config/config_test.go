@@ -261,12 +261,12 @@ aws: {regions: [us-east-1]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Layers) != 1 || !reflect.DeepEqual(c.Layers[0].Runtimes, []string{"python3.13"}) || !reflect.DeepEqual(c.Layers[0].Architectures, []string{"arm64"}) {
+	if len(c.Layers) != 1 || !reflect.DeepEqual(c.Layers[0].Runtimes, []string{"python3.13"}) || !reflect.DeepEqual(c.Layers[0].Architectures, []string{"arm64"}) || !c.Layers[0].Narrowed {
 		t.Errorf("narrowed = %+v", c.Layers)
 	}
 	// Narrowing leaves out layers not configured for the target, and says so.
 	c, err = Load(fsys, Inputs{Runtimes: []string{"python3.13"}})
-	if err != nil || len(c.Layers) != 1 || len(c.Notes) != 1 {
+	if err != nil || len(c.Layers) != 1 || len(c.Notes) != 1 || c.Layers[0].Narrowed {
 		t.Errorf("narrowed to python3.13: %+v, %v", c, err)
 	}
 	if _, err := Load(fsys, Inputs{Layers: []string{"web"}, Runtimes: []string{"python3.13"}}); err == nil {

@@ -199,7 +199,9 @@ func (c *Config) narrow(in Inputs) Errors {
 			l.Runtimes = intersect(l.Runtimes, runtimes)
 		}
 		if len(archs) > 0 {
+			all := len(l.Architectures)
 			l.Architectures = intersect(l.Architectures, archs)
+			l.Narrowed = len(l.Architectures) < all
 		}
 		if len(l.Runtimes) == 0 || len(l.Architectures) == 0 {
 			c.Notes = append(c.Notes, fmt.Sprintf("layer %s is not configured for %s: left out", l.Name, strings.Join(append(slices.Clone(runtimes), archs...), ", ")))

@@ -38,6 +38,9 @@ type Layer struct {
 	// SHA256 is the zip's sha256 in hex as the build report gives it. When set, the zip must still have
 	// it (a zip changed since the report is refused); when empty it is computed.
 	SHA256 string
+	// Partial says the layer's other architectures are built elsewhere (a matrix leg): only this
+	// architecture's tags are pushed, never the ones that name the layer for every architecture.
+	Partial bool
 }
 
 // Meta is where the layer came from. Every field is optional; none is invented.

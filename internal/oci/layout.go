@@ -27,6 +27,9 @@ func WriteLayout(dir string, sets []*Set) error {
 				}
 			}
 		}
+		if s.Partial {
+			continue
+		}
 		for _, tag := range []string{s.Tag, s.HashTag} {
 			var err error
 			if s.Index != nil {

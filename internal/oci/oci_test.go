@@ -459,3 +459,31 @@ func TestImmutableTagWithOtherContent(t *testing.T) {
 		t.Error("the moving tag was set anyway")
 	}
 }
+
+// A run that builds one architecture of a layer built for two elsewhere (a matrix leg) pushes only that
+// architecture's tags: the layer-wide tag keeps naming the index.
+func TestPartialPushesOnlyArchTags(t *testing.T) {
+	_, repo := newRegistry(t)
+	both, err := Push(t.Context(), repo, buildSets(t, layers(t, t.TempDir(), "x86_64", "arm64"), meta), anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs("arm64")
+	s[1].Version = "2.1"
+	leg := []Layer{{Name: "api", Runtime: "python3.12", Arch: "arm64", Zip: writeZip(t, t.TempDir(), "arm64", s...), Partial: true}}
+	sets := buildSets(t, leg, meta)
+	plan, _ := Plan(repo, sets)
+	got, err := Push(t.Context(), repo, sets, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Arch != "arm64" || got[0].Reference != repo+":api-python3.12-arm64" || len(got[0].Tags) != 2 || fmt.Sprint(got) != fmt.Sprint(plan) {
+		t.Fatalf("pushed %+v, plan %+v", got, plan)
+	}
+	if d, err := remote.Head(mustRef(t, repo+":api-python3.12")); err != nil || d.Digest.String() != both[2].Digest {
+		t.Errorf("the layer-wide tag moved: %v %v", d, err)
+	}
+	if d, err := remote.Head(mustRef(t, repo+":api-python3.12-arm64")); err != nil || d.Digest.String() != got[0].Digest {
+		t.Errorf("the arm64 tag: %v %v", d, err)
+	}
+}

@@ -92,6 +92,9 @@ func Plan(repo string, sets []*Set) ([]Pushed, error) {
 			m, i := img.Tags()
 			out = append(out, pushed(r, s, img.Arch, d, m, i))
 		}
+		if s.Partial {
+			continue
+		}
 		d, err := s.Digest()
 		if err != nil {
 			return nil, err
@@ -141,6 +144,9 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 			p := pushed(r, s, img.Arch, d.Digest, m, im)
 			p.Unchanged = unchanged
 			out = append(out, p)
+		}
+		if s.Partial {
+			continue
 		}
 		if s.Index == nil {
 			d, unchanged, err := put(r, s.Tag, s.HashTag, s.Hash, func(ref name.Tag) error { return remote.Tag(ref, descs[0], ropts...) }, ropts)

@@ -23,6 +23,9 @@ import (
 // set's own tags, NAME-pythonX.Y and NAME-pythonX.Y-HASH, name the index, or the one image when only one
 // architecture was built; an index's HASH is over its images' zips. So `NAME-pythonX.Y` is always what
 // `COPY --from` wants, and the architecture tags let one pin a platform without a digest.
+//
+// A run that builds only some of a layer's architectures (a matrix leg, Layer.Partial) pushes only its
+// images' tags: moving NAME-pythonX.Y to one architecture would break `COPY --from` on the other.
 type Set struct {
 	Name, Runtime string
 	Images        []*Image // x86_64 first
@@ -32,7 +35,10 @@ type Set struct {
 	Tag, HashTag string
 	// Hash is the content hash behind HashTag (hex, 64 characters).
 	Hash string
-	meta Meta
+	// Partial is set when a layer was Partial: the set has only its images' tags, no Tag or HashTag
+	// and no index.
+	Partial bool
+	meta    Meta
 }
 
 // Tags returns the image's moving and immutable tags.
@@ -69,9 +75,15 @@ func Build(layers []Layer, m Meta) ([]*Set, error) {
 			}
 			s.Images = append(s.Images, img)
 		}
-		if len(s.Images) == 1 {
+		for _, l := range ls {
+			s.Partial = s.Partial || l.Partial
+		}
+		switch {
+		case s.Partial:
+			s.Tag = ""
+		case len(s.Images) == 1:
 			s.Hash = s.Images[0].ZipSHA256
-		} else {
+		default:
 			h := sha256.New()
 			for _, img := range s.Images {
 				fmt.Fprintf(h, "%s %s\n", img.Arch, img.ZipSHA256)
@@ -87,7 +99,9 @@ func Build(layers []Layer, m Meta) ([]*Set, error) {
 			}
 			s.Index = idx
 		}
-		s.HashTag = s.Tag + "-" + s.Hash[:12]
+		if !s.Partial {
+			s.HashTag = s.Tag + "-" + s.Hash[:12]
+		}
 		for _, t := range s.tags() {
 			if !tagRe.MatchString(t) {
 				return nil, fmt.Errorf("layer %s: %q is not a valid image tag (letters, digits, _ . -, at most 128 characters): shorten the layer name", s.Name, t)
@@ -112,7 +126,10 @@ func archOrder(a string) int {
 
 // tags are every tag the set puts in a registry.
 func (s *Set) tags() []string {
-	t := []string{s.Tag, s.HashTag}
+	var t []string
+	if !s.Partial {
+		t = append(t, s.Tag, s.HashTag)
+	}
 	for _, img := range s.Images {
 		m, i := img.Tags()
 		t = append(t, m, i)

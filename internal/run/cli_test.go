@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
@@ -212,10 +215,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "lambda-layers")
-	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "../..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -250,4 +250,78 @@ func TestFailureHints(t *testing.T) {
 	if code != exitcode.Failed || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "\n  hint: the index did not answer") {
 		t.Errorf("lock against an index that does not answer: exit %d\n%s", code, stderr)
 	}
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// builtBinary is the program built once for this test binary (with VCS stamping), as
+// DIR/lambda-layers.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "lambda-layers-bin-")
+		if built.err == nil {
+			built.out, built.err = exec.Command("go", "build", "-buildvcs=true", "-o", filepath.Join(built.dir, "lambda-layers"), "../..").CombinedOutput()
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
+	}
+	return filepath.Join(built.dir, "lambda-layers")
+}
+
+// removeBuilt removes the binary builtBinary made (TestMain, in oracle_test.go, calls it).
+func removeBuilt() {
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+}
+
+// TestBashCompletionEndToEnd sources the bash script in a real bash, with the built binary on PATH,
+// and asks it to complete as a user's Tab would: commands, runtimes in a list, architectures.
+func TestBashCompletionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	const lib = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("no bash-completion here: %v", err)
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	for _, c := range []struct{ line, want string }{
+		{"lambda-layers b", "build"},
+		{"lambda-layers build --runtime python3.1", "python3.10 python3.11 python3.12 python3.13 python3.14"},
+		{"lambda-layers lock --arch ", "x86_64 arm64"},
+		{"lambda-layers report --fail-on ", "exceeded warn never"},
+		{"lambda-layers completion ", "bash zsh fish"},
+	} {
+		words := strings.Fields(c.line)
+		if strings.HasSuffix(c.line, " ") {
+			words = append(words, "")
+		}
+		script := "source " + lib + "; source <(lambda-layers completion bash)\n" +
+			"COMP_WORDS=(" + quoteWords(words) + "); COMP_CWORD=" + strconv.Itoa(len(words)-1) +
+			"; COMP_LINE=" + quoteWords([]string{c.line}) + "; COMP_POINT=${#COMP_LINE}\n" +
+			"__start_lambda-layers 2>/dev/null; echo \"${COMPREPLY[*]}\""
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != c.want {
+			t.Errorf("%q<Tab>: %q (%v), want %q", c.line, got, err, c.want)
+		}
+	}
+}
+
+func quoteWords(ws []string) string {
+	q := make([]string, len(ws))
+	for i, w := range ws {
+		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }

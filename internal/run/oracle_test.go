@@ -34,6 +34,7 @@ var diffRequirements = []string{
 func TestMain(m *testing.M) {
 	code := m.Run()
 	oracletest.Cleanup()
+	removeBuilt()
 	os.Exit(code)
 }
 

@@ -99,7 +99,7 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	} else if err := rep.WriteFile(jsonOut); err != nil {
 		return a.failf(cmd, "check that the folder is writable, or pass --out DIR / --json FILE", "%v", err)
 	}
-	a.writeTable(toStderr, rep, nil)
+	a.writeTable(cmd, toStderr, rep, nil)
 	if jsonOut != "-" && !a.quiet {
 		fmt.Fprintf(table, "\nreport: %s\n", jsonOut)
 	}
@@ -117,11 +117,11 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 
 // writeTable writes the terminal table to standard output or error (colour when that is a terminal
 // and NO_COLOR is unset); in quiet mode only the failures, to standard error.
-func (a *app) writeTable(toStderr bool, rep *report.Report, d *report.Diff) {
+func (a *app) writeTable(cmd *cobra.Command, toStderr bool, rep *report.Report, d *report.Diff) {
 	if a.quiet {
 		for _, l := range rep.Layers {
 			if l.Error != nil {
-				fmt.Fprintf(a.env.Stderr, "%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
+				fmt.Fprintf(a.env.Stderr, "%s: %s (%s %s) failed: %s\n", cmd.CommandPath(), l.Name, l.Runtime, l.Architecture, l.Error.Message)
 			}
 		}
 		return

@@ -171,6 +171,11 @@ func TestQuietVerboseJSON(t *testing.T) {
 	if code, stdout, stderr := run("--quiet"); code != exitcode.OK || stdout != "" || stderr != "" {
 		t.Errorf("--quiet: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	missing := filepath.Join(t.TempDir(), "nope.txt")
+	if code, stdout, stderr := run("--quiet", "-r", missing); code != exitcode.Failed || stdout != "" ||
+		!strings.HasPrefix(stderr, "lambda-layers build: demo (python3.12 x86_64) failed: ") || !strings.Contains(stderr, "nope.txt: cannot read file") {
+		t.Errorf("--quiet with a failure: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
 	code, stdout, stderr := run("--verbose")
 	for _, want := range []string{
 		"demo python3.12 x86_64: resolved 3 packages against " + demoDir + "/index/simple [",

@@ -181,7 +181,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 	ok = write(o.markdown, "comment", func() ([]byte, error) { return []byte(report.Markdown(cur, cur.Diff, opts)), nil }) && ok
 	ok = write(o.summary, "summary", func() ([]byte, error) { return []byte(report.Summary(cur, cur.Diff, opts)), nil }) && ok
 
-	a.writeTable(toStderr, cur, cur.Diff)
+	a.writeTable(cmd, toStderr, cur, cur.Diff)
 	if len(written) > 0 && !a.quiet {
 		fmt.Fprintf(table, "\n%s\n", strings.Join(written, "\n"))
 	}

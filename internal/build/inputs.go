@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -138,10 +139,14 @@ func (b *layerBuild) fromLock(ctx context.Context, t target.Target) (resolved, e
 		if err != nil {
 			return resolved{}, &lockfile.Error{File: p.File, Line: p.Line, Package: p.Name, Msg: fmt.Sprintf("version %q: %v", p.Version, err)}
 		}
-		if len(p.Wheels) > 0 && isHTTP(p.Wheels[0].URL) {
+		local := localWheels(p)
+		if len(p.Wheels) > 0 && isHTTP(p.Wheels[0].URL) || len(local) > 0 {
 			var files []index.File
 			for _, w := range p.Wheels {
 				files = append(files, index.File{Filename: w.Filename, URL: w.URL, Hashes: w.Hashes, Size: w.Size, Index: index.Redact(p.Index)})
+			}
+			if len(local) > 0 {
+				files = local
 			}
 			wf, err := wheel.ParseFilename(files[0].Filename)
 			if err != nil {
@@ -182,6 +187,33 @@ func (b *layerBuild) fromLock(ctx context.Context, t target.Target) (resolved, e
 	}
 	sort.Slice(res.Packages, func(i, j int) bool { return res.Packages[i].Name < res.Packages[j].Name })
 	return resolved{res, true}, nil
+}
+
+// localWheels are the wheels a lock names by a local path (PEP 751's path, which lock writes for a
+// folder index) that are there: relative to the lock's folder, or absolute. They are read from
+// that file, with the lock's hashes, so that a pylock.toml written from a folder index builds
+// without --index-url. Empty when the lock gives URLs, or the first wheel's file is not there (then
+// the wheel is found on the index by name and hash). Only .whl files named as the lock says are read.
+func localWheels(p lockfile.Package) []index.File {
+	var out []index.File
+	for _, w := range p.Wheels {
+		if w.URL != "" || w.Path == "" || !strings.HasSuffix(w.Path, ".whl") || filepath.Base(w.Path) != w.Filename {
+			return out
+		}
+		path := w.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(p.File), path)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return out
+		}
+		if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() {
+			return out
+		}
+		out = append(out, index.File{Filename: w.Filename, URL: (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), Hashes: w.Hashes, Size: w.Size})
+	}
+	return out
 }
 
 // lockRequiredBy is what the report shows as the package's reason: the package that required it in

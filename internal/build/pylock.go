@@ -36,7 +36,7 @@ func (l *Locker) writePylock(w io.Writer, res *resolve.Result, t target.Target, 
 				continue
 			}
 			w := lockfile.Wheel{Filename: f.Filename, URL: f.URL, Size: f.Size, Hashes: map[string]string{"sha256": f.Hashes["sha256"]}}
-			if !isHTTP(f.URL) { // a local index: build finds the file there again by name and hash
+			if !isHTTP(f.URL) { // a folder index: build reads the file there (else finds it on the index by name and hash)
 				w.URL, w.Path = "", strings.TrimPrefix(f.URL, "file://")
 			}
 			pp.Wheels = append(pp.Wheels, w)

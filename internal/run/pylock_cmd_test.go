@@ -62,3 +62,25 @@ func TestLockPylockRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A pylock.toml locked from a folder index names its wheels by path; build reads them from there,
+// with the lock's hashes, without --index-url (it used to look them up on PyPI), and the zip equals
+// the one built from the requirements against that folder.
+func TestLockPylockFolderIndex(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	idx, req := filepath.Join(demoDir, "index", "simple"), filepath.Join(demoDir, "requirements.txt")
+	cache := filepath.Join(dir, "cache")
+	lock := filepath.Join(dir, "locks", "pylock.toml")
+	mustOK(t, runMain(t, nil, "lock", "-r", req, "--runtime", "python3.12", "--format", "pylock", "--index-url", idx, "--cache-dir", cache, "-o", lock))
+	if data, _ := os.ReadFile(lock); !strings.Contains(string(data), "path = ") {
+		t.Fatalf("the lock of a folder index names no path:\n%s", data)
+	}
+	fromLock := runMain(t, nil, "build", "-r", lock, "--runtime", "python3.12", "--name", "demo", "--out", filepath.Join(dir, "a"), "--cache-dir", filepath.Join(dir, "cold"))
+	mustOK(t, fromLock)
+	fromReqs := runMain(t, nil, "build", "-r", req, "--runtime", "python3.12", "--name", "demo", "--index-url", idx, "--out", filepath.Join(dir, "b"), "--cache-dir", cache)
+	mustOK(t, fromReqs)
+	if a, b := fromLock.report.Layers[0].SHA256, fromReqs.report.Layers[0].SHA256; a == "" || a != b {
+		t.Errorf("zip from the folder-index pylock %s, from the requirements %s", a, b)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
@@ -77,12 +78,22 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
+	for _, f := range o.reqFiles {
+		if lockfile.Detect(f) != "" {
+			return a.usageFail(cmd, fmt.Sprintf("build it as it is: lambda-layers build -r %s --runtime …; lock reads requirements files and pyproject.toml", f),
+				"%s is a lock file already", f)
+		}
+	}
 	if format != build.FormatPip && format != build.FormatPylock {
 		return a.usageFail(cmd, "pass --format pip or --format pylock", "--format %q is not a lock format", format)
 	}
 	outputs, err := lockOutputs(output, o.reqFiles[0], targets, format)
 	if err != nil {
-		return a.usageFail(cmd, fmt.Sprintf("pass -o locks/ or -o 'requirements-%s.txt'", targetPlaceholder), "%v", err)
+		fix := fmt.Sprintf("pass -o locks/ or -o 'requirements-%s.txt'", targetPlaceholder)
+		if format == build.FormatPylock {
+			fix = fmt.Sprintf("pass -o locks/ or -o 'pylock.%s.toml'", targetPlaceholder)
+		}
+		return a.usageFail(cmd, fix, "%v", err)
 	}
 	env := a.engineEnv()
 	set, err := build.ReadRequirements(build.LayerPlan{Requirements: o.reqFiles, Extras: o.extras, Groups: o.groups}, env.Getenv, nil)
@@ -161,6 +172,14 @@ func lockOutputs(output, firstInput string, targets []target.Target, format stri
 			key = "py3" + strings.TrimPrefix(t.Name, "python3.") + "-" + t.Arch
 		}
 		out[i] = strings.ReplaceAll(output, targetPlaceholder, key)
+		// build tells its inputs apart by name: a lock under another name would be misread.
+		switch got := lockfile.Detect(out[i]); {
+		case out[i] == "-":
+		case format == build.FormatPylock && got != lockfile.Pylock:
+			return nil, fmt.Errorf("-o %s: build reads a PEP 751 lock by its name, pylock.toml or pylock.NAME.toml (NAME without dots)", out[i])
+		case format == build.FormatPip && got != "":
+			return nil, fmt.Errorf("-o %s: build would read a file of that name as a %s, not a requirements file", out[i], got)
+		}
 	}
 	return out, nil
 }

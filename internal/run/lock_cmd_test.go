@@ -252,3 +252,31 @@ func TestLockLocalWheel(t *testing.T) {
 		t.Errorf("built %v", got)
 	}
 }
+
+// lock refuses, before resolving anything, an output that build would read as another kind of
+// file (inputs are told apart by name) and an input that is a lock already.
+func TestLockOutputNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	req := filepath.Join(demoDir, "requirements.txt")
+	uvLock := filepath.Join(dir, "uv.lock")
+	writeFile(t, uvLock, "version = 1\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-r", req, "--format", "pylock", "-o", filepath.Join(dir, "x.toml")}, "pylock.toml or pylock.NAME.toml"},
+		{[]string{"-r", req, "--format", "pylock", "--arch", "x86_64,arm64", "-o", filepath.Join(dir, "pylock-{target}.toml")}, "pylock.toml or pylock.NAME.toml"},
+		{[]string{"-r", req, "--format", "pylock", "--arch", "x86_64,arm64"}, "-o 'pylock.{target}.toml'"},
+		{[]string{"-r", req, "-o", filepath.Join(dir, "poetry.lock")}, "as a poetry.lock, not a requirements file"},
+		{[]string{"-r", uvLock}, "is a lock file already"},
+	} {
+		r := runMain(t, nil, append([]string{"lock", "--runtime", "python3.12", "--offline", "--cache-dir", filepath.Join(dir, "cache")}, tc.args...)...)
+		if r.code != exitcode.Usage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("lock %v: exit %d, want %d and %q in:\n%s", tc.args, r.code, exitcode.Usage, tc.want, r.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a refused lock wrote files: %v", entries)
+	}
+}

@@ -201,6 +201,10 @@ func (p *parser) parseFile(name string, data []byte, constraint bool, chain []in
 		p.fail(bad)
 		return
 	}
+	if line, msg, hint := otherFormat(lines); line > 0 {
+		p.fail(&Error{File: name, Line: line, Text: redact(strings.TrimSpace(lines[line-1])), Msg: msg, Hint: hint})
+		return
+	}
 	for _, ll := range joinLines(lines) {
 		c := &lineCtx{file: name, key: key, line: ll.num, text: redact(strings.TrimSpace(ll.raw)),
 			constraint: constraint, chain: chain}

@@ -586,3 +586,29 @@ func TestDepthLimit(t *testing.T) {
 		t.Errorf("%d requirements, want 51", len(set.Requirements))
 	}
 }
+
+// A lock file or pyproject.toml under another name is one error at its first line saying what it is
+// and what to name it, not an error for every line of TOML or JSON.
+func TestOtherFormats(t *testing.T) {
+	const byName = "lock files and pyproject.toml are told apart by their names"
+	pc := []parseCase{
+		{name: "pylock", files: files{"r.txt": "# written by pip\nlock-version = \"1.0\"\ncreated-by = \"pip\"\n\n[[packages]]\nname = \"a\"\n"},
+			wantErr: []string{"r.txt:2: this is a PEP 751 lock, not a requirements file (hint: name it pylock.toml or pylock.NAME.toml: " + byName + ")"}},
+		{name: "uv.lock", files: files{"r.txt": "version = 1\nrevision = 2\n\n[[package]]\nname = \"a\"\nsource = { registry = \"https://pypi.org/simple\" }\n"},
+			wantErr: []string{"r.txt:1: this is a uv.lock, not a requirements file (hint: name it uv.lock: " + byName + ")"}},
+		{name: "poetry.lock", files: files{"r.txt": "[[package]]\nname = \"a\"\n\n[metadata]\nlock-version = \"2.1\"\n"},
+			wantErr: []string{"r.txt:1: this is a poetry.lock, not a requirements file (hint: name it poetry.lock: " + byName + ")"}},
+		{name: "Pipfile.lock", files: files{"r.txt": "{\n  \"_meta\": {},\n  \"default\": {}\n}\n"},
+			wantErr: []string{"r.txt:1: this is a Pipfile.lock, not a requirements file (hint: name it Pipfile.lock: " + byName + ")"}},
+		{name: "Pipfile", files: files{"r.txt": "[[source]]\nurl = \"https://pypi.org/simple\"\n\n[packages]\nrequests = \"*\"\n"},
+			wantErr: []string{"r.txt:1: this is a Pipfile, which is not read (hint: run pipenv lock and pass its Pipfile.lock)"}},
+		{name: "pyproject", files: files{"r.txt": "[project]\nname = \"app\"\ndependencies = [\"a\"]\n"},
+			wantErr: []string{"r.txt:1: this is a pyproject.toml, not a requirements file (hint: name it pyproject.toml: " + byName + ")"}},
+		{name: "other TOML, included", files: files{"r.txt": "-r other.cfg\n", "other.cfg": "[tool]\nx = \"y\"\n"},
+			wantErr: []string{"other.cfg:1: this looks like TOML, not a requirements file in pip's format (hint: pass a requirements file, a pyproject.toml or a lock file (uv.lock, poetry.lock, Pipfile.lock, pylock.toml))"}},
+		// A mistyped pin is not TOML: it keeps its own error.
+		{name: "mistyped pin", files: files{"r.txt": "requests=2.31.0\n"},
+			wantErr: []string{`r.txt:1: invalid requirement "requests=2.31.0": *`}},
+	}
+	runCases(t, pc)
+}

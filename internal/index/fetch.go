@@ -118,7 +118,9 @@ func (c *Client) fetchPage(ctx context.Context, base *url.URL, name string) ([]F
 
 // Metadata returns the PEP 658 core-metadata file of f, verified against f.MetadataHashes. It returns an
 // error wrapping ErrNoMetadata when the index offers no such file (or advertises one it does not serve).
-// Results are cached for the client's lifetime.
+// Results are cached for the client's lifetime, and in the HTTP cache when the index gives no sha256 of
+// the wheel: with one, the caller keeps the metadata by the wheel's content (internal/fetch does), and a
+// second copy would only cost a file per wheel on a cold build.
 func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	if f.MetadataURL == "" {
 		return nil, fmt.Errorf("fetching metadata of %s: %w", f.Filename, ErrNoMetadata)
@@ -132,7 +134,11 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	}
 	data, err := c.metadata.do(ctx, f.MetadataURL, func(ctx context.Context) ([]byte, error) {
 		var data []byte
-		err := c.get(cacheable(ctx), u, "", func(resp *http.Response) error {
+		mctx := ctx
+		if f.Hashes["sha256"] == "" {
+			mctx = cacheable(ctx)
+		}
+		err := c.get(mctx, u, "", func(resp *http.Response) error {
 			var err error
 			data, err = readCapped(resp, u, c.maxPage)
 			return err

@@ -35,7 +35,8 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// lookup asks for the pages of names and the metadata of each page's first file, as a resolution does.
+// lookup asks for the pages of names and the metadata of each page's first file, as a resolution does,
+// as if the index gave no sha256 of the wheels: metadata files are only kept in the HTTP cache then.
 func lookup(t *testing.T, c *index.Client, names ...string) []index.Project {
 	t.Helper()
 	var out []index.Project
@@ -44,7 +45,9 @@ func lookup(t *testing.T, c *index.Client, names ...string) []index.Project {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
+		f := p.Files[0]
+		f.Hashes = nil
+		if _, err := c.Metadata(context.Background(), f); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, p)
@@ -79,6 +82,15 @@ func TestCacheFreshCostsNoRequest(t *testing.T) {
 	}
 	if st := c.Stats(); st.Requests != 0 || st.Cached != 4 || st.Bytes != 0 {
 		t.Errorf("stats = %+v, want 4 cached and nothing else", st)
+	}
+	// With the wheel's sha256 the caller keeps the metadata by content: the HTTP cache does not.
+	for range 2 {
+		if _, err := newClient(t, []string{s.URL}, index.WithHTTPCache(dir), index.WithNow(clk.now)).Metadata(context.Background(), second[0].Files[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.Count("/files/", nil); n != 2 {
+		t.Errorf("metadata of a hashed wheel: %d requests, want 2 (not kept)", n)
 	}
 }
 

@@ -45,7 +45,9 @@ func speedWheels() []wheeltest.Spec {
 	return out
 }
 
-func writeRequirements(t *testing.T, lines ...string) string {
+func writeRequirements(t *testing.T, lines ...string) string { return writeRequirementsTB(t, lines...) }
+
+func writeRequirementsTB(t testing.TB, lines ...string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "speed", "requirements.txt")
 	os.MkdirAll(filepath.Dir(p), 0o755)

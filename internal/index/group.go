@@ -9,8 +9,9 @@ import (
 // get the result. The call runs on its own context, canceled only when every waiting caller has given
 // up, so one caller's cancellation never fails another's lookup (and a canceled call is not cached).
 type group[T any] struct {
-	mu sync.Mutex
-	m  map[string]*flight[T]
+	mu      sync.Mutex
+	m       map[string]*flight[T]
+	running sync.WaitGroup // calls still running, abandoned ones included
 }
 
 type flight[T any] struct {
@@ -31,7 +32,9 @@ func (g *group[T]) do(ctx context.Context, key string, fn func(context.Context) 
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		f = &flight[T]{done: make(chan struct{}), cancel: cancel}
 		g.m[key] = f
+		g.running.Add(1)
 		go func() {
+			defer g.running.Done()
 			defer cancel()
 			v, err := fn(fctx)
 			g.mu.Lock()

@@ -279,7 +279,7 @@ func TestRecallRevalidatesInOneWave(t *testing.T) {
 		names = append(names, n)
 		specs = append(specs, wheeltest.Spec{Name: n, Version: "1.0"})
 	}
-	s := indextest.New(t, specs, indextest.CacheControl("max-age=0"), indextest.Latency(40*time.Millisecond))
+	s := indextest.New(t, specs, indextest.CacheControl("max-age=0"), indextest.Latency(100*time.Millisecond))
 	dir := t.TempDir()
 	c := newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
 	for _, n := range names {

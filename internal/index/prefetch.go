@@ -38,6 +38,14 @@ func (c *Client) Prefetch(ctx context.Context, names []string) {
 	wg.Wait()
 }
 
+// Wait returns once no request of the client runs any more: a request every caller gave up on (a
+// resolution that failed early) is canceled but may still be ending, and may still write the HTTP
+// cache. Call it before removing the cache directory. The client stays usable.
+func (c *Client) Wait() {
+	c.projects.running.Wait()
+	c.metadata.running.Wait()
+}
+
 // ProjectsUsed returns the normalized names of the projects the client was asked for, sorted.
 func (c *Client) ProjectsUsed() []string {
 	c.projects.mu.Lock()

@@ -36,6 +36,9 @@ type Config struct {
 	Report Report
 	// Functions holds per-function settings, by the names the layers' functions lists use.
 	Functions map[string]Function
+	// ExcludePackages are left out of every layer, with what only they need (the layers' own lists
+	// add to it); "runtime-provided" stands for what every Python runtime ships.
+	ExcludePackages []string
 	// Notes are things the loader did that a user may not expect (a layer left out by a filter).
 	Notes []string
 }
@@ -60,8 +63,36 @@ type Layer struct {
 	// Narrowed is true when the inputs left out some of the layer's architectures (a matrix leg): a
 	// run that builds only some of them must not move the tags that name them all.
 	Narrowed bool
+	// ExcludePackages are packages to leave out, with every dependency only they need: the top-level
+	// list followed by the layer's own, as written.
+	ExcludePackages []string
+	// Exclude are globs over site-packages paths of files to leave out ("**/tests/**").
+	Exclude []ExcludeGlob
+	// Layout is LayoutPerRuntime (the default) or LayoutShared: one zip under python/ for all the
+	// layer's runtimes when every wheel is pure Python and the resolutions agree.
+	Layout string
 	// Line is where the layer starts in the config file; 0 when made from inputs.
 	Line int
+}
+
+// Layouts of a layer's zip.
+const (
+	LayoutPerRuntime = "per-runtime" // python/lib/pythonX.Y/site-packages/, one zip per runtime
+	LayoutShared     = "shared"      // python/, one zip for every runtime when possible
+)
+
+// ExcludeGlob is one exclude pattern and where it is written.
+type ExcludeGlob struct {
+	Pattern string
+	Line    int // 0 when not from a file
+}
+
+// Origin is "file:line" for messages, or "" when the glob was not read from a file.
+func (c *Config) Origin(line int) string {
+	if c.File == "" || line == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", c.File, line)
 }
 
 // CodeArtifact names an AWS CodeArtifact repository to use as the index.
@@ -119,6 +150,8 @@ type Permission struct {
 type Report struct {
 	FailOn    string  // canonical (report.ParseFailOn); Load sets the default
 	WarnRatio float64 // share of a limit at which it warns; 0 means the default
+	// DenyLicenses are SPDX ids that fail the check when a package of a layer declares one.
+	DenyLicenses []string
 }
 
 // Function is the per-function part of the config.

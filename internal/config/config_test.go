@@ -106,7 +106,7 @@ func TestParseValues(t *testing.T) {
 	if got := data0.PublishedName(tg); got != "data-py313-arm64" {
 		t.Errorf("default published name = %q", got)
 	}
-	if c.Report != (Report{FailOn: "exceeded", WarnRatio: 0.9}) {
+	if !reflect.DeepEqual(c.Report, Report{FailOn: "exceeded", WarnRatio: 0.9}) {
 		t.Errorf("report = %+v", c.Report)
 	}
 	if data0.Line != 7 || web.Line != 10 {
@@ -323,5 +323,28 @@ func TestParseOCI(t *testing.T) {
 		if err := CheckRepository(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestParseSlim(t *testing.T) {
+	data, _ := os.ReadFile(filepath.Join(testdata, "valid", "slim.yml"))
+	c, err := Parse("slim.yml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Layers[0]
+	if !reflect.DeepEqual(l.ExcludePackages, []string{"runtime-provided", "pandas-stubs"}) {
+		t.Errorf("exclude-packages = %q", l.ExcludePackages)
+	}
+	want := []ExcludeGlob{{"**/tests/**", 8}, {"**/*.pyi", 8}, {"*.dist-info/LICENSE*", 8}}
+	if !reflect.DeepEqual(l.Exclude, want) || c.Origin(l.Exclude[0].Line) != "slim.yml:8" {
+		t.Errorf("exclude = %+v", l.Exclude)
+	}
+	if l.Layout != LayoutShared || !reflect.DeepEqual(c.Report.DenyLicenses, []string{"GPL-3.0-only", "AGPL-3.0-only"}) {
+		t.Errorf("layout %q, deny %q", l.Layout, c.Report.DenyLicenses)
+	}
+	c, _ = Parse("min.yml", []byte("runtimes: [python3.12]\nlayers: [{name: a, requirements: r.txt}]\n"))
+	if c.Layers[0].Layout != LayoutPerRuntime || c.Layers[0].ExcludePackages != nil {
+		t.Errorf("defaults: %+v", c.Layers[0])
 	}
 }

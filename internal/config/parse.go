@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lambda-layers/lambda-layers/internal/license"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -19,15 +21,15 @@ import (
 // typo never silently does nothing. New keys only ever join these lists (the schema's version stays
 // 1), so a file valid today stays valid.
 var (
-	topKeys        = []string{"version", "index-url", "index", "runtimes", "architectures", "layers", "aws", "report", "functions", "oci"}
-	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions", "extras", "groups", "oci"}
+	topKeys        = []string{"version", "index-url", "index", "runtimes", "architectures", "layers", "aws", "report", "functions", "oci", "exclude-packages"}
+	layerKeys      = []string{"name", "requirements", "runtimes", "architectures", "layer-name", "budget", "functions", "extras", "groups", "oci", "exclude-packages", "exclude", "layout"}
 	indexKeys      = []string{"codeartifact"}
 	codeartKeys    = []string{"domain", "repository", "owner", "region"}
 	ociKeys        = []string{"repository"}
 	budgetKeys     = []string{"zipped", "unzipped"}
 	awsKeys        = []string{"regions", "s3-bucket", "keep-versions", "permissions", "license"}
 	permissionKeys = []string{"principal", "organization-id"}
-	reportKeys     = []string{"fail-on", "warn-ratio"}
+	reportKeys     = []string{"fail-on", "warn-ratio", "deny-licenses"}
 	functionKeys   = []string{"reserve"}
 )
 
@@ -109,6 +111,8 @@ func (d *decoder) parse(data []byte) *Config {
 			c.CodeArtifact = d.index(v)
 		case "oci":
 			c.OCI = d.oci(v)
+		case "exclude-packages":
+			c.ExcludePackages = d.packageNames(v, key)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -307,6 +311,17 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 				l.Extras = d.strList(v, key)
 			case "groups":
 				l.Groups = d.strList(v, key)
+			case "exclude-packages":
+				l.ExcludePackages = d.packageNames(v, key)
+			case "exclude":
+				l.Exclude = d.globs(v, key)
+			case "layout":
+				if s, ok := d.str(v, key); ok {
+					if s != LayoutPerRuntime && s != LayoutShared {
+						d.errorf(v, "layout %q is not %s (the default: one zip per runtime) or %s (one zip under python/ for every runtime, when every wheel is pure Python)", s, LayoutPerRuntime, LayoutShared)
+					}
+					l.Layout = s
+				}
 			case "functions":
 				l.Functions = d.strList(v, key)
 				for i, f := range l.Functions {
@@ -336,6 +351,10 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 		}
 		if len(l.Runtimes) == 0 {
 			l.Runtimes = c.Runtimes
+		}
+		l.ExcludePackages = append(slices.Clone(c.ExcludePackages), l.ExcludePackages...)
+		if l.Layout == "" {
+			l.Layout = LayoutPerRuntime
 		}
 		if len(l.Architectures) == 0 {
 			l.Architectures = c.Architectures
@@ -608,9 +627,52 @@ func (d *decoder) report(n *yaml.Node) Report {
 				return
 			}
 			r.WarnRatio = f
+		case "deny-licenses":
+			r.DenyLicenses = d.strList(v, key)
+			for i, id := range r.DenyLicenses {
+				if !license.ValidID(id) {
+					d.errorf(item(v, i), "deny-licenses: %q is not an SPDX licence id (such as GPL-3.0-only or AGPL-3.0-or-later; see spdx.org/licenses)", id)
+				}
+			}
 		}
 	})
 	return r
+}
+
+var packageNameRE = regexp.MustCompile(`(?i)^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)
+
+// packageNames takes exclude-packages: project names, or the preset runtime-provided.
+func (d *decoder) packageNames(n *yaml.Node, key string) []string {
+	vals := d.strList(n, key)
+	for i, v := range vals {
+		if v != "runtime-provided" && !packageNameRE.MatchString(v) {
+			d.errorf(item(n, i), "%s: %q is not a package name (letters, digits, ., - and _, no version) or runtime-provided (boto3, botocore and what only they need)", key, v)
+		}
+	}
+	return vals
+}
+
+// globs takes exclude patterns: relative doublestar globs that cannot remove what importlib.metadata
+// needs (the build checks the real files again).
+func (d *decoder) globs(n *yaml.Node, key string) []ExcludeGlob {
+	vals := d.strList(n, key)
+	out := make([]ExcludeGlob, 0, len(vals))
+	for i, v := range vals {
+		at := item(n, i)
+		out = append(out, ExcludeGlob{Pattern: v, Line: at.Line})
+		switch {
+		case !doublestar.ValidatePattern(v) || strings.HasPrefix(v, "/"):
+			d.errorf(at, "%s: %q is not a valid glob: paths are relative to site-packages, / between directories, ** for any depth (e.g. \"**/tests/**\")", key, v)
+		default:
+			for _, f := range []string{"METADATA", "RECORD", "WHEEL", "entry_points.txt", "top_level.txt"} {
+				if ok, _ := doublestar.Match(v, "pkg-1.0.dist-info/"+f); ok {
+					d.errorf(at, "%s: %q would remove .dist-info/%s, which importlib.metadata needs: narrow it (e.g. \"**/tests/**\" instead of \"**\")", key, v, f)
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // failOn checks a fail-on value and returns its canonical form (report.ParseFailOn).

@@ -144,6 +144,19 @@ func refID(s string) string {
 	return id
 }
 
+// ValidID reports whether id is one SPDX licence id (a listed one, deprecated ones included, or a
+// LicenseRef-).
+func ValidID(id string) bool {
+	if id == "" || strings.ContainsAny(id, " ()") {
+		return false
+	}
+	if r, ok := strings.CutPrefix(id, "LicenseRef-"); ok {
+		return r != "" && refID(r) == r
+	}
+	ok, _ := spdxexp.ValidateLicenses([]string{id})
+	return ok
+}
+
 // IDs returns the licence ids an expression names (LicenseRef- ones included), sorted; nil when it does
 // not parse.
 func IDs(expr string) []string {

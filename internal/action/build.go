@@ -13,8 +13,10 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
+	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/layer"
 	"github.com/lambda-layers/lambda-layers/internal/oci"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
@@ -32,7 +34,11 @@ func (r *actionRun) buildPlan() (build.Plan, error) {
 		if err != nil {
 			return p, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
-		lp := build.LayerPlan{Name: l.Name, Targets: ts, Extras: l.Extras, Groups: l.Groups}
+		lp := build.LayerPlan{Name: l.Name, Targets: ts, Extras: l.Extras, Groups: l.Groups,
+			ExcludePackages: l.ExcludePackages, Shared: l.Layout == config.LayoutShared}
+		for _, g := range l.Exclude {
+			lp.Exclude = append(lp.Exclude, layer.Rule{Pattern: g.Pattern, Origin: r.cfg.Origin(g.Line)})
+		}
 		for _, f := range l.Requirements {
 			lp.Requirements = append(lp.Requirements, filepath.Join(r.root, filepath.FromSlash(f)))
 		}
@@ -176,6 +182,9 @@ func (r *actionRun) relativize(rep *report.Report) {
 	for i := range rep.Layers {
 		l := &rep.Layers[i]
 		l.Zip = r.rel(l.Zip)
+		if l.SBOM != "" {
+			l.SBOM = r.rel(l.SBOM)
+		}
 		for j, f := range l.Requirements {
 			l.Requirements[j] = r.rel(f)
 		}

@@ -60,6 +60,14 @@ type LayerPlan struct {
 	// Extras and Groups choose a pyproject's or a lock's optional dependencies and dependency groups
 	// beyond the main ones.
 	Extras, Groups []string
+	// ExcludePackages are left out with what only they need (prune.Apply; "runtime-provided" is the
+	// preset). Exclude are globs over site-packages paths of files to leave out (layer.Rule).
+	ExcludePackages []string
+	Exclude         []layer.Rule
+	// Shared asks for one zip under python/ for the targets of one architecture when there are two or
+	// more runtimes, every wheel is pure Python and the resolutions agree; otherwise (with a note
+	// saying why) each target gets its own zip.
+	Shared bool
 }
 
 // Build builds every layer for every target. A failure is recorded in that layer's report entry (with
@@ -86,13 +94,27 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 		if err == nil {
 			client, err = b.client(set)
 		}
-		lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client, lock: in.lock, extras: lp.Extras, groups: lp.Groups}
+		lb := &layerBuild{builder: b, name: lp.Name, files: lp.Requirements, set: set, client: client, lock: in.lock, extras: lp.Extras, groups: lp.Groups,
+			excludePkgs: lp.ExcludePackages, exclude: lp.Exclude}
 		if client != nil {
 			lb.fetcher = b.fetchers[client]
 			b.recall(ctx, client, set)
 		}
-		for _, t := range lp.Targets {
-			jobs = append(jobs, job{lb: lb, t: t, err: err})
+		var shared map[int]*sharedPlan
+		var notes map[int][]string
+		if lp.Shared && err == nil {
+			shared, notes = lb.planShared(ctx, lp.Targets) // slim.go
+		}
+		for i, t := range lp.Targets {
+			sp, ok := shared[i]
+			switch {
+			case ok && sp == nil:
+				continue // served by the shared zip of an earlier target
+			case ok:
+				jobs = append(jobs, job{lb: lb, t: t, shared: sp})
+			default:
+				jobs = append(jobs, job{lb: lb, t: t, err: err, notes: notes[i]})
+			}
 		}
 	}
 	var stops []func()
@@ -106,10 +128,17 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	}
 	for i, j := range jobs {
 		l := layers[i]
-		if j.t.IsDeprecated(env.Now()) {
-			w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", j.t.Name, j.t.Deprecated.Format("2006-01-02"))
-			l.Warnings = append(l.Warnings, w)
-			fmt.Fprintln(env.Stderr, "warning:", w)
+		l.Warnings = append(l.Warnings, j.notes...)
+		runtimes := []target.Target{j.t}
+		if j.shared != nil {
+			runtimes = j.shared.targets
+		}
+		for _, t := range runtimes {
+			if t.IsDeprecated(env.Now()) {
+				w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", t.Name, t.Deprecated.Format("2006-01-02"))
+				l.Warnings = append(l.Warnings, w)
+				fmt.Fprintln(env.Stderr, "warning:", w)
+			}
 		}
 		rep.Layers = append(rep.Layers, l)
 	}
@@ -219,6 +248,9 @@ type layerBuild struct {
 	// lock is the layer's lock file, when it has one: installed as locked, not resolved.
 	lock           lockfile.Lock
 	extras, groups []string
+
+	excludePkgs []string
+	exclude     []layer.Rule
 }
 
 func (b *layerBuild) base(t target.Target) report.Layer {
@@ -261,6 +293,27 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 	} else {
 		log.phase("resolved %d packages against %s", len(res.Packages), redactAll(b.indexURLs(b.set)))
 	}
+	if !res.pinned { // a lock's edges are known only once its wheels' metadata is read: see finish
+		if res, err = b.prune(res, t, &l); err != nil {
+			return b.failed(t, err)
+		}
+	}
+	if err := b.install(ctx, []target.Target{t}, &l, res, output{prefix: t.SitePackages(), runtime: t.Name}, log); err != nil {
+		return b.failed(t, err)
+	}
+	return l
+}
+
+// output is where and how a zip is written: the path prefix inside it and the runtime part of its
+// file name (python3.12, or python3 for a shared zip).
+type output struct {
+	prefix, runtime string
+	runtimes        []string // every runtime a shared zip serves
+}
+
+// install fetches the resolution's wheels, checks a lock against every target, and writes the zip and
+// its SBOM.
+func (b *layerBuild) install(ctx context.Context, ts []target.Target, l *report.Layer, res resolved, out output, log *verboseLog) error {
 	l.Warnings = append(l.Warnings, res.Warnings...)
 	fr := make([]fetch.Request, len(res.Packages))
 	cached := 0
@@ -278,20 +331,40 @@ func (b *layerBuild) build(ctx context.Context, t target.Target) report.Layer {
 		if b.lock != nil {
 			lockHashOrigin(err, fr) // inputs.go
 		}
-		return b.failed(t, err)
+		return err
 	}
 	log.phase("fetched %d wheels, %d of them from the cache in %s", len(fr), cached, b.cache.Dir())
 	if res.pinned {
-		if err := b.verifyPinned(ctx, res.Result, paths, t); err != nil {
-			return b.failed(t, err)
+		for _, t := range ts {
+			if err := b.verifyPinned(ctx, res.Result, paths, t); err != nil {
+				return err
+			}
+		}
+		if len(b.excludePkgs) > 0 {
+			kept, err := b.prune(res, ts[0], l)
+			if err != nil {
+				return err
+			}
+			keep := map[string]bool{}
+			for _, p := range kept.Packages {
+				keep[p.Name] = true
+			}
+			var keptPaths []string
+			var keptReqs []fetch.Request
+			for i, p := range res.Packages {
+				if keep[p.Name] {
+					keptPaths, keptReqs = append(keptPaths, paths[i]), append(keptReqs, fr[i])
+				}
+			}
+			res, paths, fr = kept, keptPaths, keptReqs
 		}
 		log.phase("checked the wheels' metadata against the lock")
 	}
-	if err := b.writeLayer(ctx, t, &l, res.Packages, paths, fr); err != nil {
-		return b.failed(t, err)
+	if err := b.writeLayer(ctx, ts[0], l, res, paths, fr, out); err != nil {
+		return err
 	}
 	log.phase("verified the wheels and wrote %s (%s zipped, %s unzipped)", l.Zip, report.Bytes(l.ZippedBytes), report.Bytes(l.UnzippedBytes))
-	return l
+	return nil
 }
 
 // openWheel opens a cached wheel. Mapped into memory, its many small entries cost no system call
@@ -326,7 +399,8 @@ func openWheel(path, filename string, mapped bool) (io.Closer, *wheel.Archive, e
 
 // writeLayer writes the zip while the verifier may still be checking its wheels, and renames it into
 // place only once every check has passed.
-func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.Layer, pkgs []*resolve.Package, paths []string, reqs []fetch.Request) error {
+func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.Layer, res resolved, paths []string, reqs []fetch.Request, out output) error {
+	pkgs := res.Packages
 	inputs := make([]layer.Input, len(pkgs))
 	for i, p := range pkgs {
 		f, a, err := openWheel(paths[i], p.File.Filename, false)
@@ -339,7 +413,7 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 		l.Warnings = append(l.Warnings, a.Warnings()...)
 		inputs[i] = layer.Input{Name: p.Name, Version: p.Version.String(), Wheel: p.File.Filename, Archive: a}
 	}
-	zipPath := filepath.Join(b.plan.Out, b.name+"-"+t.Key()+".zip")
+	zipPath := filepath.Join(b.plan.Out, b.name+"-"+out.runtime+"-"+t.Arch+".zip")
 	tmp, err := outfile.CreateTemp(b.plan.Out, ".layer-*") // 0644: the next workflow step reads it
 	if err != nil {
 		return fmt.Errorf("writing layer: %w", err)
@@ -354,7 +428,7 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 		io.CopyBuffer(h, pr, buf) // hash.Hash never fails; the pipe ends when pw closes
 		close(hashed)
 	}()
-	res, err := layer.Write(io.MultiWriter(pw, tmp), inputs, layer.Options{Prefix: t.SitePackages()})
+	lres, err := layer.Write(io.MultiWriter(pw, tmp), inputs, layer.Options{Prefix: out.prefix, Exclude: b.exclude})
 	pw.Close()
 	<-hashed
 	if cerr := tmp.Close(); err == nil && cerr != nil {
@@ -373,23 +447,43 @@ func (b *layerBuild) writeLayer(ctx context.Context, t target.Target, l *report.
 	l.Zip = zipPath
 	l.SHA256 = hex.EncodeToString(sum)
 	l.CodeSHA256 = base64.StdEncoding.EncodeToString(sum)
-	l.ZippedBytes, l.UnzippedBytes, l.Files = res.ZippedBytes, res.UnzippedBytes, res.Files
+	l.ZippedBytes, l.UnzippedBytes, l.Files = lres.ZippedBytes, lres.UnzippedBytes, lres.Files
+	licenses, err := readLicenses(inputs)
+	if err != nil {
+		return err
+	}
 	byName := map[string]*resolve.Package{}
 	for _, p := range pkgs {
 		byName[p.Name] = p
 	}
-	for _, ps := range res.Packages {
+	for _, ps := range lres.Packages {
 		rp := report.Package{Name: ps.Name, Version: ps.Version, Wheel: ps.Wheel, ZippedBytes: ps.ZippedBytes, UnzippedBytes: ps.UnzippedBytes, Files: ps.Files}
 		if p := byName[ps.Name]; p != nil {
 			rp.RequiredBy = p.RequiredBy
 		}
+		if li := licenses[ps.Name]; li.Known() {
+			rp.License = li.SPDX()
+		}
 		l.Packages = append(l.Packages, rp)
 	}
 	l.CheckQuotas(0) // names the biggest packages when a limit is exceeded
-	for _, d := range res.Dropped {
+	for _, d := range lres.Dropped {
 		l.Dropped = append(l.Dropped, report.Dropped{Package: d.Package, Path: d.Path, Reason: d.Reason, Bytes: d.Size})
 	}
-	for _, c := range res.Conflicts {
+	for _, e := range lres.Excluded {
+		r := report.ExcludeRule{Pattern: e.Pattern, Origin: e.Origin, Files: e.Files, UnzippedBytes: e.UnzippedBytes, ZippedBytes: e.ZippedBytes}
+		for _, p := range e.Packages {
+			r.Packages = append(r.Packages, report.ExcludedFiles{Name: p.Name, Files: p.Files, UnzippedBytes: p.UnzippedBytes, ZippedBytes: p.ZippedBytes})
+		}
+		l.Excluded = append(l.Excluded, r)
+	}
+	l.Warnings = append(l.Warnings, lres.Warnings...)
+	sbomPath, err := b.writeSBOM(t, l, res, paths, licenses, out)
+	if err != nil {
+		return err
+	}
+	l.SBOM = sbomPath
+	for _, c := range lres.Conflicts {
 		l.Conflicts = append(l.Conflicts, report.Conflict{Path: c.Path, Packages: c.Packages, Identical: c.Identical})
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%s is written by %s; kept the copy from %s", c.Path, strings.Join(c.Packages, " and "), c.Packages[0]))
 	}

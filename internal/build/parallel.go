@@ -15,6 +15,10 @@ type job struct {
 	lb  *layerBuild
 	t   target.Target
 	err error
+	// shared, when set, builds one zip for all its targets (layout shared); notes are added to the
+	// target's layer (why it did not get a shared zip).
+	shared *sharedPlan
+	notes  []string
 }
 
 // jobs is how many targets are built at once: resolutions wait on the network and the zip writes on
@@ -40,6 +44,10 @@ func (b *builder) runJobs(ctx context.Context, jobs []job) []report.Layer {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if j.shared != nil {
+				out[i] = j.lb.buildShared(ctx, j.shared) // slim.go
+				return
+			}
 			out[i] = j.lb.build(ctx, j.t)
 		})
 	}

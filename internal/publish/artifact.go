@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambda-layers/lambda-layers/internal/license"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -122,6 +126,52 @@ func inspect(l report.Layer, name string) (*artifact, error) {
 	return a, nil
 }
 
+// runtimesOf names the runtimes a layer serves: "python3.12", or "python3.11, python3.12" for a zip
+// in the shared layout.
+func runtimesOf(l report.Layer) string {
+	if len(l.Runtimes) > 0 {
+		return strings.Join(l.Runtimes, ", ")
+	}
+	return l.Runtime
+}
+
+// compatibleRuntimes is the version's CompatibleRuntimes: every runtime a shared zip serves (Lambda
+// takes up to 15), else the layer's one.
+func compatibleRuntimes(l report.Layer) []ltypes.Runtime {
+	rts := l.Runtimes
+	if len(rts) == 0 {
+		rts = []string{l.Runtime}
+	}
+	out := make([]ltypes.Runtime, len(rts))
+	for i, r := range rts {
+		out[i] = ltypes.Runtime(r)
+	}
+	return out
+}
+
+// maxLicenseInfo is Lambda's limit on LicenseInfo.
+const maxLicenseInfo = 512
+
+// licenseInfo is the version's LicenseInfo: the configured one when set, else the sorted SPDX
+// expression of the layer's packages' declared licences, cut at Lambda's 512 characters with "…" and
+// a pointer to the SBOM, which lists them all. "" when no package declares one.
+func licenseInfo(l report.Layer, configured string) string {
+	if configured != "" {
+		return configured
+	}
+	var exprs []string
+	for _, p := range l.Packages {
+		if p.License != "" {
+			exprs = append(exprs, p.License)
+		}
+	}
+	more := "see the SBOM"
+	if l.SBOM != "" {
+		more = "see " + filepath.Base(l.SBOM)
+	}
+	return license.Cut(license.Join(exprs), maxLicenseInfo, more)
+}
+
 // pyTag turns python3.12 into py312.
 func pyTag(runtime string) string {
 	return "py" + strings.ReplaceAll(strings.TrimPrefix(runtime, "python"), ".", "")
@@ -136,7 +186,7 @@ func requirementsDigest(l report.Layer) string {
 	}
 	slices.Sort(lines)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s %s\n", l.Runtime, l.Architecture)
+	fmt.Fprintf(h, "%s %s\n", runtimesOf(l), l.Architecture)
 	for _, s := range lines {
 		fmt.Fprintln(h, s)
 	}
@@ -148,7 +198,11 @@ var reqRe = regexp.MustCompile(`\breq:([0-9a-f]{16})\b`)
 // describe is the version's description (Lambda allows 256 characters): enough to tell where a version
 // came from and whether it is unchanged without downloading it.
 func describe(a *artifact, commit string) string {
-	d := fmt.Sprintf("lambda-layers %s %s sha256:%s req:%s", a.rep.Runtime, a.rep.Architecture, a.hexSHA, a.reqDigest)
+	rt := a.rep.Runtime
+	if len(a.rep.Runtimes) > 0 {
+		rt = strings.Join(a.rep.Runtimes, "+")
+	}
+	d := fmt.Sprintf("lambda-layers %s %s sha256:%s req:%s", rt, a.rep.Architecture, a.hexSHA, a.reqDigest)
 	if commit != "" {
 		d += " commit:" + commit
 	}

@@ -41,7 +41,8 @@ type Options struct {
 	Permissions []Permission
 	// Commit goes into each version's description.
 	Commit string
-	// License is each version's LicenseInfo (≤ 512 characters; "" sets none).
+	// License is each version's LicenseInfo (≤ 512 characters); "" means the sorted SPDX expression of
+	// the packages' declared licences (report.Package.License), cut to 512 characters.
 	License string
 	// Out receives the plan (dry run) and progress; nil discards them.
 	Out io.Writer
@@ -159,6 +160,9 @@ func (o *Options) Validate() error {
 type template struct{ name, py, arch, runtime, layer string }
 
 func templateFor(l report.Layer) template {
+	if len(l.Runtimes) > 1 { // one zip for several runtimes: {py} is py3, {runtime} python3
+		return template{name: l.Name, py: "py3", arch: l.Architecture, runtime: "python3", layer: l.Name}
+	}
 	return template{name: l.Name, py: pyTag(l.Runtime), arch: l.Architecture, runtime: l.Runtime, layer: l.Name}
 }
 

@@ -267,6 +267,12 @@ func (p *publisher) readTarget(ctx context.Context, t *target) error {
 	if got.Content != nil {
 		sha = aws.ToString(got.Content.CodeSha256)
 	}
+	if sha == t.a.codeSHA && !sameRuntimes(got.CompatibleRuntimes, compatibleRuntimes(t.a.rep)) {
+		// A shared zip keeps its bytes when a runtime joins or leaves: only a new version changes the list.
+		t.publish = true
+		t.why = fmt.Sprintf("same content as version %d, but it serves other runtimes (%s)", newest.number, runtimesOf(t.a.rep))
+		return nil
+	}
 	if sha == t.a.codeSHA {
 		t.version, t.arn = newest.number, newest.arn
 		t.why = fmt.Sprintf("unchanged: version %d has the same content", newest.number)
@@ -285,6 +291,19 @@ func (p *publisher) readTarget(ctx context.Context, t *target) error {
 		t.why = fmt.Sprintf("content changed since version %d", newest.number)
 	}
 	return nil
+}
+
+// sameRuntimes compares two CompatibleRuntimes lists as sets.
+func sameRuntimes(a, b []ltypes.Runtime) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, r := range b {
+		if !slices.Contains(a, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // listVersions lists every version of a layer, newest first, through all pages.
@@ -425,12 +444,12 @@ func (p *publisher) publishStep(t *target) step {
 	in := &lambda.PublishLayerVersionInput{
 		LayerName:               aws.String(t.a.name),
 		Description:             aws.String(t.a.desc),
-		CompatibleRuntimes:      []ltypes.Runtime{ltypes.Runtime(t.a.rep.Runtime)},
+		CompatibleRuntimes:      compatibleRuntimes(t.a.rep),
 		CompatibleArchitectures: []ltypes.Architecture{ltypes.Architecture(t.a.rep.Architecture)},
 		Content:                 &ltypes.LayerVersionContentInput{},
 	}
-	if p.o.License != "" {
-		in.LicenseInfo = aws.String(p.o.License)
+	if li := licenseInfo(t.a.rep, p.o.License); li != "" {
+		in.LicenseInfo = aws.String(li)
 	}
 	from := "ZipFile " + sizeNote(t.a.size)
 	if t.a.big() {
@@ -438,7 +457,7 @@ func (p *publisher) publishStep(t *target) step {
 		from = "s3://" + t.bucket + "/" + t.key
 	}
 	return step{
-		calls: fixed(fmt.Sprintf("%s  lambda:PublishLayerVersion %s from %s (%s %s)", t.region, t.a.name, from, t.a.rep.Runtime, t.a.rep.Architecture)),
+		calls: fixed(fmt.Sprintf("%s  lambda:PublishLayerVersion %s from %s (%s %s)", t.region, t.a.name, from, runtimesOf(t.a.rep), t.a.rep.Architecture)),
 		planned: func() {
 			t.res.Status = StatusPlanned
 		},

@@ -64,7 +64,17 @@ type Layer struct {
 	Requirements []string   `json:"requirements,omitempty"`
 	Dropped      []Dropped  `json:"dropped,omitempty"`
 	Conflicts    []Conflict `json:"conflicts,omitempty"`
-	Warnings     []string   `json:"warnings,omitempty"`
+	// Layout is "shared" when one zip under python/ serves every runtime in Runtimes; "" is the
+	// per-runtime layout (python/lib/pythonX.Y/site-packages/).
+	Layout   string   `json:"layout,omitempty"`
+	Runtimes []string `json:"runtimes,omitempty"`
+	// SBOM is the CycloneDX 1.6 JSON file written beside the zip (NAME-RUNTIME-ARCH.cdx.json).
+	SBOM string `json:"sbom,omitempty"`
+	// ExcludedPackages are the packages exclude-packages left out, and why.
+	ExcludedPackages []ExcludedPackage `json:"excluded_packages,omitempty"`
+	// Excluded is what each exclude glob removed, in config order.
+	Excluded []ExcludeRule `json:"excluded,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 	// Error is set when the layer could not be built; the other fields are then mostly empty.
 	Error *Failure `json:"error,omitempty"`
 }
@@ -78,6 +88,41 @@ type Package struct {
 	UnzippedBytes int64    `json:"unzipped_bytes"`
 	Files         int      `json:"files"`
 	RequiredBy    []string `json:"required_by,omitempty"`
+	// License is the SPDX expression the package's METADATA declares (License-Expression, License or
+	// classifiers), a LicenseRef- for free text, or "" when it declares none.
+	License string `json:"license,omitempty"`
+}
+
+// ExcludedPackage is a package exclude-packages left out of a layer.
+type ExcludedPackage struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Reason is "excluded" (named, or in the runtime-provided preset) or "only needed by excluded
+	// packages".
+	Reason         string   `json:"reason"`
+	NeededBy       []string `json:"needed_by,omitempty"`
+	KeptDependents []string `json:"kept_dependents,omitempty"`
+	// WheelBytes is the size of the wheel not installed (0 when the index did not say).
+	WheelBytes int64 `json:"wheel_bytes,omitempty"`
+}
+
+// ExcludeRule is what one exclude glob removed.
+type ExcludeRule struct {
+	Pattern       string `json:"pattern"`
+	Origin        string `json:"origin,omitempty"`
+	Files         int    `json:"files"`
+	UnzippedBytes int64  `json:"unzipped_bytes"`
+	ZippedBytes   int64  `json:"zipped_bytes"`
+	// Packages is the same per package, sorted by name.
+	Packages []ExcludedFiles `json:"packages,omitempty"`
+}
+
+// ExcludedFiles is what one exclude glob removed from one package.
+type ExcludedFiles struct {
+	Name          string `json:"name"`
+	Files         int    `json:"files"`
+	UnzippedBytes int64  `json:"unzipped_bytes"`
+	ZippedBytes   int64  `json:"zipped_bytes"`
 }
 
 // Quota is one limit checked.

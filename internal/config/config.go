@@ -262,7 +262,7 @@ func (es Errors) err() error {
 // Policy is the report's policy for this config: budgets by layer, the functions the layers list
 // (with their reserves), fail-on and the warn ratio.
 func (c *Config) Policy() report.Policy {
-	p := report.Policy{FailOn: c.Report.FailOn, WarnRatio: c.Report.WarnRatio}
+	p := report.Policy{FailOn: c.Report.FailOn, WarnRatio: c.Report.WarnRatio, DenyLicenses: c.Report.DenyLicenses}
 	for _, l := range c.Layers {
 		if l.Budget != (Budget{}) {
 			if p.Budgets == nil {

@@ -69,6 +69,11 @@ type PackageChange struct {
 	UnzippedDelta     int64  `json:"unzipped_delta"`
 	// Cause is the changed package this one came or went with; "" when it is a cause itself.
 	Cause string `json:"cause,omitempty"`
+	// BaseLicense and HeadLicense are the declared licences (SPDX); DeniedLicense are the ids of the
+	// head's licence that the policy denies (Evaluate with a deny list, then Compare).
+	BaseLicense   string   `json:"base_license,omitempty"`
+	HeadLicense   string   `json:"head_license,omitempty"`
+	DeniedLicense []string `json:"denied_license,omitempty"`
 }
 
 // Cause is a change that explains others: "boto3 was added, with botocore, s3transfer and jmespath".
@@ -153,6 +158,7 @@ func compareLayer(h, b *Layer) LayerDiff {
 	ld.BaseZippedBytes, ld.BaseUnzippedBytes, ld.BasePackages = b.ZippedBytes, b.UnzippedBytes, len(b.Packages)
 	ld.ZippedDelta, ld.UnzippedDelta = h.ZippedBytes-b.ZippedBytes, h.UnzippedBytes-b.UnzippedBytes
 	ld.Changes = packageChanges(h.Packages, b.Packages)
+	markDenied(ld.Changes, h.DeniedLicenses)
 	ld.Status = LayerUnchanged
 	if len(ld.Changes) > 0 || ld.ZippedDelta != 0 || ld.UnzippedDelta != 0 {
 		ld.Status = LayerChanged
@@ -172,9 +178,9 @@ func packageChanges(head, base []Package) []PackageChange {
 		inHead[h.Name] = true
 		b, ok := baseBy[h.Name]
 		c := PackageChange{Name: h.Name, HeadVersion: h.Version, HeadUnzippedBytes: h.UnzippedBytes,
-			ZippedDelta: h.ZippedBytes, UnzippedDelta: h.UnzippedBytes, Kind: ChangeAdded}
+			ZippedDelta: h.ZippedBytes, UnzippedDelta: h.UnzippedBytes, Kind: ChangeAdded, HeadLicense: h.License}
 		if ok {
-			c.BaseVersion, c.BaseUnzippedBytes = b.Version, b.UnzippedBytes
+			c.BaseVersion, c.BaseUnzippedBytes, c.BaseLicense = b.Version, b.UnzippedBytes, b.License
 			c.ZippedDelta -= b.ZippedBytes
 			c.UnzippedDelta -= b.UnzippedBytes
 			switch v := compareVersions(h.Version, b.Version); {
@@ -182,7 +188,7 @@ func packageChanges(head, base []Package) []PackageChange {
 				c.Kind = ChangeUpgraded
 			case v < 0:
 				c.Kind = ChangeDowngraded
-			case h.Wheel != b.Wheel || c.ZippedDelta != 0 || c.UnzippedDelta != 0:
+			case h.Wheel != b.Wheel || c.ZippedDelta != 0 || c.UnzippedDelta != 0 || h.License != b.License:
 				c.Kind = ChangeRebuilt
 			default:
 				continue
@@ -192,7 +198,7 @@ func packageChanges(head, base []Package) []PackageChange {
 	}
 	for _, b := range base {
 		if !inHead[b.Name] {
-			out = append(out, PackageChange{Name: b.Name, Kind: ChangeRemoved, BaseVersion: b.Version,
+			out = append(out, PackageChange{Name: b.Name, Kind: ChangeRemoved, BaseVersion: b.Version, BaseLicense: b.License,
 				BaseUnzippedBytes: b.UnzippedBytes, ZippedDelta: -b.ZippedBytes, UnzippedDelta: -b.UnzippedBytes})
 		}
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,45 @@ func TestVersionOrder(t *testing.T) {
 		if got := compareVersions(c.a, c.b); got != c.want {
 			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+func TestDeniedLicense(t *testing.T) {
+	t.Parallel()
+	base := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []Package{
+		{Name: "requests", Version: "2.32.3", Wheel: "r.whl", License: "Apache-2.0", RequiredBy: []string{"requirements.txt:1"}},
+		{Name: "chardet", Version: "5.0", Wheel: "c5.whl", License: "LGPL-2.1-or-later", RequiredBy: []string{"requests 2.32.3"}},
+	}}}}
+	head := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []Package{
+		{Name: "requests", Version: "2.32.3", Wheel: "r.whl", License: "Apache-2.0", RequiredBy: []string{"requirements.txt:1"}},
+		{Name: "chardet", Version: "6.0", Wheel: "c6.whl", License: "MIT", RequiredBy: []string{"requests 2.32.3"}},
+		{Name: "gpl-lib", Version: "1.0", Wheel: "g.whl", License: "GPL-3.0-only", RequiredBy: []string{"helper 1.0"}},
+		{Name: "helper", Version: "1.0", Wheel: "h.whl", License: "MIT", RequiredBy: []string{"requirements.txt:4"}},
+	}}}}
+	p := Policy{DenyLicenses: []string{"GPL-3.0-only", "AGPL-3.0-only"}}
+	Evaluate(head, p)
+	head.Diff = Compare(head, base)
+	Evaluate(head, p)
+	d := head.Layers[0].DeniedLicenses
+	if len(d) != 1 || d[0].Package != "gpl-lib" || d[0].Requirement != "requirements.txt:4" {
+		t.Fatalf("denied %+v", d)
+	}
+	if !p.Fails(head) {
+		t.Error("a denied licence does not fail the check")
+	}
+	if v := CheckVerdict(head, p); v.Conclusion != ConclusionFailure || !strings.Contains(v.Title, "gpl-lib 1.0 is licensed GPL-3.0-only") || !strings.Contains(v.Title, "requirements.txt:4") {
+		t.Errorf("verdict %+v", v)
+	}
+	md := Markdown(head, head.Diff, MarkdownOptions{})
+	for _, want := range []string{"| Licence |", "LGPL-2.1-or-later → MIT", "⛔ GPL-3.0-only (denied)", "**This check fails**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md)
+		}
+	}
+	// Without a licence change or a denied one, the table keeps its columns.
+	Evaluate(head, Policy{})
+	head.Diff = Compare(&Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: head.Layers[0].Packages[:1]}}}, base)
+	if md := Markdown(head, head.Diff, MarkdownOptions{}); strings.Contains(md, "| Licence |") {
+		t.Errorf("licence column without a reason:\n%s", md)
 	}
 }

@@ -457,6 +457,11 @@ func (r *renderer) verdict() {
 			offenders = append(offenders, "function "+code(f.Name)+": "+text(v.words))
 		}
 	}
+	for _, l := range r.cur.Layers {
+		for _, d := range l.DeniedLicenses {
+			offenders = append(offenders, code(l.Name)+": "+text(deniedWords(d)))
+		}
+	}
 	if len(offenders) == 0 {
 		return
 	}
@@ -1071,7 +1076,12 @@ func (r *renderer) changeTable(ld *LayerDiff) {
 			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
 		}
 	}
-	r.p("**Dependency changes** — %s\n\n| | Package | Base | Head | Δ unzipped |\n|---|---|---|---|--:|\n", strings.Join(parts, ", "))
+	lic := licenseChanged(ld.Changes)
+	if lic {
+		r.p("**Dependency changes** — %s\n\n| | Package | Base | Head | Licence | Δ unzipped |\n|---|---|---|---|---|--:|\n", strings.Join(parts, ", "))
+	} else {
+		r.p("**Dependency changes** — %s\n\n| | Package | Base | Head | Δ unzipped |\n|---|---|---|---|--:|\n", strings.Join(parts, ", "))
+	}
 	n := len(ld.Changes)
 	if r.lv.diffRows >= 0 && r.lv.diffRows < n {
 		n = r.lv.diffRows
@@ -1084,14 +1094,22 @@ func (r *renderer) changeTable(ld *LayerDiff) {
 		return text(s)
 	}
 	for _, c := range ld.Changes[:n] {
-		r.p("| %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), Delta(c.UnzippedDelta))
+		if lic {
+			r.p("| %s | %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), licenseCell(c), Delta(c.UnzippedDelta))
+		} else {
+			r.p("| %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), Delta(c.UnzippedDelta))
+		}
 	}
 	if rest := ld.Changes[n:]; len(rest) > 0 {
 		var u int64
 		for _, c := range rest {
 			u += c.UnzippedDelta
 		}
-		r.p("| | *… %s more* | | | %s |\n", thousands(len(rest)), Delta(u))
+		if lic {
+			r.p("| | *… %s more* | | | | %s |\n", thousands(len(rest)), Delta(u))
+		} else {
+			r.p("| | *… %s more* | | | %s |\n", thousands(len(rest)), Delta(u))
+		}
 	}
 	r.p("\n")
 }

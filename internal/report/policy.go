@@ -51,6 +51,9 @@ type Policy struct {
 	// Budgets are by layer name; the key "*" applies to layers without one of their own.
 	Budgets   map[string]Budget `json:"budgets,omitempty"`
 	Functions []Function        `json:"functions,omitempty"`
+	// DenyLicenses are SPDX ids a package's licence must not name: such a package fails the check
+	// (unless fail-on is never or error).
+	DenyLicenses []string `json:"deny_licenses,omitempty"`
 }
 
 // ParseFailOn checks a fail-on value and returns its canonical form. It also takes the config file's
@@ -126,13 +129,21 @@ func Evaluate(cur *Report, p Policy) {
 		}
 		l.Quotas = qs
 		l.nameBiggest()
+		l.DeniedLicenses = deniedLicenses(*l, p.DenyLicenses)
 	}
 	cur.Functions = nil
 	for _, f := range p.Functions {
 		cur.Functions = append(cur.Functions, evaluateFunction(cur, f, ratio)...)
 	}
+	if cur.Diff != nil { // a comparison made before the deny list was applied
+		for _, l := range cur.Layers {
+			if ld := cur.Diff.Layer(l.Name, l.Runtime, l.Architecture); ld != nil {
+				markDenied(ld.Changes, l.DeniedLicenses)
+			}
+		}
+	}
 	failOn, _ := ParseFailOn(p.FailOn)
-	cur.Policy = &Policy{WarnRatio: ratio, FailOn: failOn, Budgets: p.Budgets, Functions: p.Functions}
+	cur.Policy = &Policy{WarnRatio: ratio, FailOn: failOn, Budgets: p.Budgets, Functions: p.Functions, DenyLicenses: p.DenyLicenses}
 }
 
 func budgetQuota(name, what string, used, limit int64, ratio float64) Quota {
@@ -216,6 +227,11 @@ func (p Policy) Fails(cur *Report) bool {
 	}
 	if failOn == FailOnNever || failOn == FailOnError {
 		return false
+	}
+	for _, l := range cur.Layers {
+		if len(l.DeniedLicenses) > 0 {
+			return true
+		}
 	}
 	for _, q := range cur.allQuotas() {
 		if !q.Blocking {

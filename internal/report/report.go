@@ -74,7 +74,9 @@ type Layer struct {
 	ExcludedPackages []ExcludedPackage `json:"excluded_packages,omitempty"`
 	// Excluded is what each exclude glob removed, in config order.
 	Excluded []ExcludeRule `json:"excluded,omitempty"`
-	Warnings []string      `json:"warnings,omitempty"`
+	// DeniedLicenses are packages whose licence the policy's deny list forbids (Evaluate).
+	DeniedLicenses []DeniedLicense `json:"denied_licenses,omitempty"`
+	Warnings       []string        `json:"warnings,omitempty"`
 	// Error is set when the layer could not be built; the other fields are then mostly empty.
 	Error *Failure `json:"error,omitempty"`
 }

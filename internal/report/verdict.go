@@ -53,6 +53,9 @@ func CheckVerdict(cur *Report, p Policy) Verdict {
 		if len(qs) == 0 {
 			qs = Quotas(l.ZippedBytes, l.UnzippedBytes, 0)
 		}
+		for _, d := range l.DeniedLicenses {
+			fs = append(fs, finding{1, who + ": " + deniedWords(d)})
+		}
 		if q, ok := worstQuota(qs); ok {
 			fs = append(fs, finding{quotaRank(p, q), who + ": " + quotaWords(q)})
 		} else if len(l.Warnings) > 0 {

@@ -1,0 +1,215 @@
+package build
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/layer"
+	"github.com/lambda-layers/lambda-layers/internal/sbom/sbomtest"
+)
+
+// The corpus: real wheels repacked from this machine's python3.11 packages by
+// ../shared/tools/repack-wheels.py, served as a file:// PEP 503 index (as internal/run's oracle tests do).
+
+const sharedDir = "../../../shared"
+
+var (
+	corpusOnce sync.Once
+	corpusDir  string
+	corpusErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if corpusDir != "" {
+		os.RemoveAll(corpusDir)
+	}
+	os.Exit(code)
+}
+
+// needPython returns python3.11, skipping when it or the repack tool is absent — or failing when CI
+// requires the oracle.
+func needPython(t testing.TB) string {
+	t.Helper()
+	skip := t.Skipf
+	if os.Getenv("LAMBDA_LAYERS_REQUIRE_ORACLE") != "" || os.Getenv("CI") != "" {
+		skip = t.Fatalf
+	}
+	if _, err := os.Stat(filepath.Join(sharedDir, "tools", "repack-wheels.py")); err != nil {
+		skip("../shared/tools/repack-wheels.py absent: %v", err)
+	}
+	py, err := exec.LookPath("python3.11")
+	if err != nil {
+		skip("python3.11 not found")
+	}
+	return py
+}
+
+func corpus(t testing.TB, py string) string {
+	t.Helper()
+	corpusOnce.Do(func() {
+		corpusDir, corpusErr = os.MkdirTemp("", "lambda-layers-corpus-")
+		if corpusErr != nil {
+			return
+		}
+		var sp []byte
+		sp, corpusErr = exec.Command(py, "-c", "import site; print(site.getsitepackages()[0])").Output()
+		if corpusErr != nil {
+			return
+		}
+		cmd := exec.Command(py, filepath.Join(sharedDir, "tools", "repack-wheels.py"), strings.TrimSpace(string(sp)), corpusDir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			corpusErr = fmt.Errorf("repack-wheels.py: %v\n%s", err, out)
+		}
+	})
+	if corpusErr != nil {
+		t.Fatalf("building the corpus: %v", corpusErr)
+	}
+	return "file://" + filepath.Join(corpusDir, "simple") + "/"
+}
+
+// slimRequirements is internal/run's big unpinned set (cryptography and orjson need glibc > 2.26).
+var slimRequirements = []string{
+	"boto3", "requests", "pydantic", "pydantic-settings", "sympy", "networkx", "PyYAML", "jsonschema",
+	"Flask", "flask-cors", "regex", "wrapt", "charset-normalizer", "python-dateutil", "attrs", "rpds-py",
+	"aws-xray-sdk", "docker", "responses", "cfn-lint", "libcst", "lazy-object-proxy", "graphql-core",
+	"jsonpath-ng", "openapi-spec-validator", "trio", "xmltodict",
+}
+
+// TestSlimCorpusImports: a python3.11/x86_64 layer of the corpus without boto3 and botocore and without
+// tests directories, unpacked, imports every top-level module under `python3.11 -I -S` with only the
+// layer on sys.path; its SBOM validates and is the same bytes in a second build.
+func TestSlimCorpusImports(t *testing.T) {
+	py := needPython(t)
+	indexURL := corpus(t, py)
+	root := t.TempDir()
+	var sboms [][]byte
+	var built []string
+	for _, out := range []string{"out1", "out2"} {
+		p := planFor(t, indexURL, filepath.Join(root, out), strings.Join(slimRequirements, "\n")+"\n", tgt(t, "python3.11", "x86_64"))
+		p.CacheDir = filepath.Join(root, "cache")
+		p.Layers[0].ExcludePackages = []string{"boto3", "botocore"}
+		p.Layers[0].Exclude = []layer.Rule{{Pattern: "**/tests/**", Origin: "lambda-layers.yml:6"}}
+		rep := Build(context.Background(), Env{}, p)
+		l := rep.Layers[0]
+		if l.Error != nil {
+			t.Fatalf("build: %+v", l.Error)
+		}
+		data, err := os.ReadFile(l.SBOM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sbomtest.Validate(data); err != nil {
+			t.Fatal(err)
+		}
+		sboms = append(sboms, data)
+		built = append(built, l.Zip)
+		if out != "out1" {
+			continue
+		}
+		var dropped []string
+		var wheelBytes int64
+		for _, d := range l.ExcludedPackages {
+			dropped = append(dropped, d.Name)
+			wheelBytes += d.WheelBytes
+		}
+		for _, p := range l.Packages {
+			if p.Name == "boto3" || p.Name == "botocore" {
+				t.Errorf("%s is in the layer", p.Name)
+			}
+		}
+		if !slices.Contains(dropped, "boto3") || !slices.Contains(dropped, "botocore") || len(l.Excluded) != 1 || l.Excluded[0].Files == 0 {
+			t.Fatalf("excluded packages %v, rules %+v", dropped, l.Excluded)
+		}
+		t.Logf("layer: %d packages, %d files, %d bytes zipped, %d unzipped; excluded packages %v (wheels %d bytes); **/tests/** removed %d files, %d bytes unzipped, %d zipped",
+			len(l.Packages), l.Files, l.ZippedBytes, l.UnzippedBytes, dropped, wheelBytes, l.Excluded[0].Files, l.Excluded[0].UnzippedBytes, l.Excluded[0].ZippedBytes)
+		for _, w := range l.Warnings {
+			t.Logf("warning: %s", w)
+		}
+	}
+	if string(sboms[0]) != string(sboms[1]) {
+		t.Error("two builds wrote different SBOMs")
+	}
+
+	dir := filepath.Join(root, "unpacked")
+	unzip(t, built[0], dir)
+	sp := filepath.Join(dir, "python", "lib", "python3.11", "site-packages")
+	mods := topLevel(t, sp)
+	if len(mods) < 40 {
+		t.Fatalf("only %d top-level modules: %v", len(mods), mods)
+	}
+	script := "import importlib, sys\nsys.path.insert(0, sys.argv[1])\nbad = []\nfor m in sys.argv[2:]:\n" +
+		"    try:\n        importlib.import_module(m)\n    except BaseException as e:\n        bad.append(m + ': ' + type(e).__name__ + ': ' + str(e))\n" +
+		"print('\\n'.join(bad))\nsys.exit(1 if bad else 0)\n"
+	cmd := exec.Command(py, append([]string{"-I", "-S", "-c", script, sp}, mods...)...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("imports failed under python3.11 -I -S:\n%s", out)
+	}
+	t.Logf("%d top-level modules import: %s", len(mods), strings.Join(mods, " "))
+}
+
+// topLevel lists the importable top-level names of a site-packages folder: packages (folders with
+// Python files) and modules (.py and extension files), not .dist-info or private build helpers.
+func topLevel(t *testing.T, sp string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []string
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case strings.HasSuffix(n, ".dist-info") || strings.HasSuffix(n, ".pth"):
+		case e.IsDir():
+			if _, err := os.Stat(filepath.Join(sp, n, "__init__.py")); err == nil {
+				mods = append(mods, n)
+			}
+		case strings.HasSuffix(n, ".py"):
+			mods = append(mods, strings.TrimSuffix(n, ".py"))
+		case strings.HasSuffix(n, ".so"):
+			mods = append(mods, strings.SplitN(n, ".", 2)[0])
+		}
+	}
+	slices.Sort(mods)
+	return slices.Compact(mods)
+}
+
+func unzip(t *testing.T, zipPath, dir string) {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, f.Mode().Perm())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		w.Close()
+	}
+}

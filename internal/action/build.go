@@ -293,6 +293,16 @@ func (r *actionRun) annotateReport(rep *report.Report) {
 		for _, w := range l.Warnings {
 			r.annotations = append(r.annotations, github.Annotation{Level: "warning", File: file, Title: where, Message: w})
 		}
+		for _, d := range l.DeniedLicenses {
+			a := github.Annotation{Level: "error", File: file, Title: where + ": denied licence",
+				Message: fmt.Sprintf("%s %s is licensed %s, which report.deny-licenses forbids (%s)", d.Package, d.Version, d.License, strings.Join(d.Denied, ", "))}
+			if i := strings.LastIndexByte(d.Requirement, ':'); i > 0 {
+				if n, err := strconv.Atoi(d.Requirement[i+1:]); err == nil {
+					a.File, a.Line = r.rel(d.Requirement[:i]), n
+				}
+			}
+			r.annotations = append(r.annotations, a)
+		}
 	}
 	for _, f := range rep.Functions {
 		for _, q := range f.Quotas {

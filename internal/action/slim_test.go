@@ -1,0 +1,81 @@
+package action
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
+)
+
+// TestActionSlimAndDeniedLicense: the config's exclude-packages, exclude and report.deny-licenses reach
+// the build and the check: boto3 is left out with what only it needs, tests/ folders are left out,
+// the SBOM is written and named in report.json, and a GPL package fails the run with an error on the
+// requirements line that brought it.
+func TestActionSlimAndDeniedLicense(t *testing.T) {
+	t.Parallel()
+	tests := func(mod string) []wheeltest.File {
+		return []wheeltest.File{{Name: mod + "/__init__.py", Data: []byte("")}, {Name: mod + "/tests/test_x.py", Data: []byte("def test(): pass\n")}}
+	}
+	idx := indextest.New(t, []wheeltest.Spec{
+		{Name: "boto3", Version: "1.35.0", Requires: []string{"jmespath"}, Files: tests("boto3"), ExtraMetadata: "License-Expression: Apache-2.0\n"},
+		{Name: "jmespath", Version: "1.0.1", Files: tests("jmespath"), ExtraMetadata: "License: MIT\n"},
+		{Name: "app-lib", Version: "1.0", Requires: []string{"gpl-lib"}, Files: tests("app_lib"), ExtraMetadata: "License-Expression: MIT\n"},
+		{Name: "gpl-lib", Version: "2.0", Files: tests("gpl_lib"), ExtraMetadata: "Classifier: License :: OSI Approved :: GNU General Public License v3 (GPLv3)\n"},
+	})
+	ws := newWorkspace(t)
+	ws.write("requirements.txt", "app-lib\nboto3\n", "lambda-layers.yml", `runtimes: [python3.12]
+index-url: `+idx.URL+`
+layers:
+  - name: api
+    requirements: [requirements.txt]
+    exclude-packages: [boto3]
+    exclude: ["**/tests/**"]
+report:
+  deny-licenses: [GPL-3.0-only]
+`)
+	r := runAction(t, ws, map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "../../testdata/action/events/push.json",
+		"GITHUB_REF": "refs/heads/feature", "INPUT_MODE": "build"})
+	if r.code != exitcode.Quota {
+		t.Fatalf("exit %d, want %d (a denied licence fails the check):\n%s", r.code, exitcode.Quota, r)
+	}
+	if !strings.Contains(r.stdout, "::error file=requirements.txt,line=1") || !strings.Contains(r.stdout, "gpl-lib 2.0 is licensed GPL-3.0-only") {
+		t.Errorf("no error on requirements.txt:1 naming gpl-lib:\n%s", r.stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(ws.dir, r.outputs["report-json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Layers[0]
+	var names []string
+	for _, p := range l.Packages {
+		names = append(names, p.Name+"="+p.License)
+	}
+	if strings.Join(names, " ") != "app-lib=MIT gpl-lib=GPL-3.0-only" {
+		t.Errorf("packages %q", names)
+	}
+	if len(l.ExcludedPackages) != 2 || l.ExcludedPackages[0].Name != "boto3" || l.ExcludedPackages[1].Name != "jmespath" {
+		t.Errorf("excluded packages %+v", l.ExcludedPackages)
+	}
+	if len(l.Excluded) != 1 || l.Excluded[0].Files != 2 || l.Excluded[0].Origin != "lambda-layers.yml:7" {
+		t.Errorf("excluded %+v", l.Excluded)
+	}
+	if len(l.DeniedLicenses) != 1 || l.DeniedLicenses[0].Requirement == "" {
+		t.Errorf("denied %+v", l.DeniedLicenses)
+	}
+	if filepath.IsAbs(l.SBOM) || !strings.HasSuffix(l.SBOM, "api-python3.12-x86_64.cdx.json") {
+		t.Errorf("sbom %q", l.SBOM)
+	}
+	if _, err := os.Stat(filepath.Join(ws.dir, l.SBOM)); err != nil {
+		t.Error(err)
+	}
+}

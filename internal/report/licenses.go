@@ -114,3 +114,36 @@ func cmpOr(s, def string) string {
 	}
 	return s
 }
+
+// slimmed says what exclude-packages and the exclude globs left out of a layer, and what that saved.
+func (r *renderer) slimmed(l Layer) {
+	if len(l.ExcludedPackages) > 0 {
+		var named, deps []string
+		var wheels int64
+		for _, d := range l.ExcludedPackages {
+			if d.Reason == "excluded" {
+				named = append(named, code(d.Name))
+			} else {
+				deps = append(deps, code(d.Name))
+			}
+			wheels += d.WheelBytes
+		}
+		r.p("Left out by `exclude-packages`: %s", strings.Join(named, ", "))
+		if len(deps) > 0 {
+			r.p(", and %s, which only they needed", strings.Join(deps, ", "))
+		}
+		if wheels > 0 {
+			r.p(" (wheels of %s)", Bytes(wheels))
+		}
+		r.p("; the runtime's own copies apply.\n\n")
+	}
+	var parts []string
+	for _, e := range l.Excluded {
+		if e.Files > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s files, %s unzipped, %s zipped", code(e.Pattern), thousands(e.Files), Bytes(e.UnzippedBytes), Bytes(e.ZippedBytes)))
+		}
+	}
+	if len(parts) > 0 {
+		r.p("Left out by `exclude`: %s.\n\n", strings.Join(parts, "; "))
+	}
+}

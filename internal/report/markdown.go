@@ -990,6 +990,7 @@ func (r *renderer) layerDetails(g group, idx []int, l Layer, ld *LayerDiff, v ve
 		r.p("The base did not build:\n\n%s\n", fenced("text", msg))
 	}
 	r.dropped(l)
+	r.slimmed(l)
 	r.warnings(l)
 	r.p("</details>\n\n")
 }

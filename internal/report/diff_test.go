@@ -155,7 +155,7 @@ func TestDeniedLicense(t *testing.T) {
 func TestSlimmedInComment(t *testing.T) {
 	t.Parallel()
 	cur := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000,
-		Packages: []Package{{Name: "requests", Version: "2.32.3", Wheel: "r.whl", UnzippedBytes: 3000}},
+		Packages:         []Package{{Name: "requests", Version: "2.32.3", Wheel: "r.whl", UnzippedBytes: 3000}},
 		ExcludedPackages: []ExcludedPackage{{Name: "boto3", Reason: "excluded", WheelBytes: 139_000}, {Name: "jmespath", Reason: "only needed by excluded packages", WheelBytes: 20_000}},
 		Excluded:         []ExcludeRule{{Pattern: "**/tests/**", Files: 1194, UnzippedBytes: 14831412, ZippedBytes: 3541343}, {Pattern: "**/*.rst"}},
 	}}}

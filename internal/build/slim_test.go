@@ -179,3 +179,51 @@ func TestBuildShared(t *testing.T) {
 		t.Errorf("no note: %q (error %+v)", l.Warnings, l.Error)
 	}
 }
+
+// TestBuildSlimLock: a fully pinned, hashed file lists every package as the user's own; the edges come
+// from the wheels' Requires-Dist, so boto3's dependencies still go with it and urllib3 stays for
+// requests.
+func TestBuildSlimLock(t *testing.T) {
+	t.Parallel()
+	specs := awsIndex()
+	srv := indextest.New(t, specs)
+	var lines []string
+	for _, s := range specs {
+		lines = append(lines, s.Name+"=="+s.Version+" --hash=sha256:"+srv.SHA256(s.Filename()))
+	}
+	root := t.TempDir()
+	p := planFor(t, srv.URL, filepath.Join(root, "out"), strings.Join(lines, "\n")+"\n", tgt(t, "python3.12", "x86_64"))
+	p.Layers[0].ExcludePackages = []string{"runtime-provided"}
+	l := Build(context.Background(), Env{}, p).Layers[0]
+	if l.Error != nil {
+		t.Fatalf("build: %+v", l.Error)
+	}
+	var kept, dropped []string
+	for _, p := range l.Packages {
+		kept = append(kept, p.Name)
+	}
+	for _, d := range l.ExcludedPackages {
+		dropped = append(dropped, d.Name)
+	}
+	if got := strings.Join(kept, " "); got != "idna requests urllib3" {
+		t.Errorf("kept %s", got)
+	}
+	if got := strings.Join(dropped, " "); got != "boto3 botocore jmespath python-dateutil s3transfer six" {
+		t.Errorf("dropped %s", got)
+	}
+	data, err := os.ReadFile(l.SBOM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sbomtest.Validate(data); err != nil {
+		t.Fatal(err)
+	}
+	// requests is a root (nothing kept depends on it); urllib3 and idna are its dependencies.
+	if !bytes.Contains(data, []byte(`"ref": "pkg:pypi/requests@2.32.3",
+      "dependsOn": [
+        "pkg:pypi/idna@3.10",
+        "pkg:pypi/urllib3@2.2.3"
+      ]`)) {
+		t.Errorf("SBOM dependencies:\n%s", data)
+	}
+}

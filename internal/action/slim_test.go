@@ -1,14 +1,22 @@
 package action
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
+	"github.com/lambda-layers/lambda-layers/internal/publish/mototest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
 )
@@ -77,5 +85,55 @@ report:
 	}
 	if _, err := os.Stat(filepath.Join(ws.dir, l.SBOM)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestActionPublishesSharedLayoutOnce: a layer with layout shared and two runtimes whose wheels are all
+// pure Python builds one zip under python/ and publishes one version with both runtimes, on moto, with
+// LicenseInfo from the packages' licences.
+func TestActionPublishesSharedLayoutOnce(t *testing.T) {
+	t.Parallel()
+	srv := mototest.Shared(t)
+	acct := mototest.NewAccount()
+	client := &http.Client{Transport: mototest.Transport(acct, nil)}
+	idx := indextest.New(t, []wheeltest.Spec{
+		{Name: "hello", Version: "1.0", ExtraMetadata: "License-Expression: MIT\n"},
+		{Name: "tinyjson", Version: "1.2.0", ExtraMetadata: "Classifier: License :: OSI Approved :: Apache Software License\n"},
+	})
+	ws := newWorkspace(t)
+	ws.write("lambda-layers.yml", "layers:\n  - {name: api, requirements: requirements.txt, runtimes: [python3.12, python3.13], layout: shared}\naws: {regions: [us-east-1]}\n",
+		"requirements.txt", "hello==1.0\ntinyjson\n")
+	env := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "../../testdata/action/events/push.json", "INPUT_INDEX-URL": idx.URL}
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		env[k] = srv.Getenv("us-east-1")(k)
+	}
+	r := runActionWith(t, ws, env, client)
+	var published []string
+	mustJSON(t, "published", r.outputs["published"], &published)
+	want := "arn:aws:lambda:us-east-1:" + acct + ":layer:api-py3-x86_64:1"
+	if r.code != exitcode.OK || len(published) != 1 || published[0] != want {
+		t.Fatalf("published = %v, want [%s]\n%s", published, want, r)
+	}
+	lc := lambda.NewFromConfig(aws.Config{Region: "us-east-1", HTTPClient: client, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(srv.Getenv("us-east-1")("AWS_ENDPOINT_URL"))})
+	v, err := lc.GetLayerVersion(context.Background(), &lambda.GetLayerVersionInput{LayerName: aws.String("api-py3-x86_64"), VersionNumber: aws.Int64(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rts []string
+	for _, rt := range v.CompatibleRuntimes {
+		rts = append(rts, string(rt))
+	}
+	slices.Sort(rts)
+	if strings.Join(rts, ",") != "python3.12,python3.13" || aws.ToString(v.LicenseInfo) != "Apache-2.0 AND MIT" {
+		t.Errorf("runtimes %v, licence %q", rts, aws.ToString(v.LicenseInfo))
+	}
+	data, err := os.ReadFile(filepath.Join(ws.dir, r.outputs["report-json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil || len(rep.Layers) != 1 || rep.Layers[0].Layout != "shared" || !strings.HasSuffix(rep.Layers[0].Zip, "api-python3-x86_64.zip") {
+		t.Errorf("report: %v %+v", err, rep.Layers)
 	}
 }

@@ -3,78 +3,26 @@ package build
 import (
 	"archive/zip"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lambda-layers/lambda-layers/internal/layer"
+	"github.com/lambda-layers/lambda-layers/internal/oracletest"
 	"github.com/lambda-layers/lambda-layers/internal/sbom/sbomtest"
 )
 
-// The corpus: real wheels repacked from this machine's python3.11 packages by
-// ../shared/tools/repack-wheels.py, served as a file:// PEP 503 index (as internal/run's oracle tests do).
-
-const sharedDir = "../../../shared"
-
-var (
-	corpusOnce sync.Once
-	corpusDir  string
-	corpusErr  error
-)
+// The corpus: real wheels repacked from this machine's python3.11 packages (internal/oracletest), served
+// as a file:// PEP 503 index.
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if corpusDir != "" {
-		os.RemoveAll(corpusDir)
-	}
+	oracletest.Cleanup()
 	os.Exit(code)
-}
-
-// needPython returns python3.11, skipping when it or the repack tool is absent — or failing when CI
-// requires the oracle.
-func needPython(t testing.TB) string {
-	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("LAMBDA_LAYERS_REQUIRE_ORACLE") != "" || os.Getenv("CI") != "" {
-		skip = t.Fatalf
-	}
-	if _, err := os.Stat(filepath.Join(sharedDir, "tools", "repack-wheels.py")); err != nil {
-		skip("../shared/tools/repack-wheels.py absent: %v", err)
-	}
-	py, err := exec.LookPath("python3.11")
-	if err != nil {
-		skip("python3.11 not found")
-	}
-	return py
-}
-
-func corpus(t testing.TB, py string) string {
-	t.Helper()
-	corpusOnce.Do(func() {
-		corpusDir, corpusErr = os.MkdirTemp("", "lambda-layers-corpus-")
-		if corpusErr != nil {
-			return
-		}
-		var sp []byte
-		sp, corpusErr = exec.Command(py, "-c", "import site; print(site.getsitepackages()[0])").Output()
-		if corpusErr != nil {
-			return
-		}
-		cmd := exec.Command(py, filepath.Join(sharedDir, "tools", "repack-wheels.py"), strings.TrimSpace(string(sp)), corpusDir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			corpusErr = fmt.Errorf("repack-wheels.py: %v\n%s", err, out)
-		}
-	})
-	if corpusErr != nil {
-		t.Fatalf("building the corpus: %v", corpusErr)
-	}
-	return "file://" + filepath.Join(corpusDir, "simple") + "/"
 }
 
 // slimRequirements is internal/run's big unpinned set (cryptography and orjson need glibc > 2.26)
@@ -92,8 +40,8 @@ var slimRequirements = []string{
 // tests directories, unpacked, imports every top-level module under `python3.11 -I -S` with only the
 // layer on sys.path; its SBOM validates and is the same bytes in a second build.
 func TestSlimCorpusImports(t *testing.T) {
-	py := needPython(t)
-	indexURL := corpus(t, py)
+	py := oracletest.Python(t)
+	indexURL, _ := oracletest.Corpus(t, py)
 	root := t.TempDir()
 	var sboms [][]byte
 	var built []string

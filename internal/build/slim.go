@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/layer"
 	"github.com/lambda-layers/lambda-layers/internal/license"
+	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/pep508"
 	"github.com/lambda-layers/lambda-layers/internal/prune"
 	"github.com/lambda-layers/lambda-layers/internal/report"
@@ -255,7 +256,7 @@ func (b *layerBuild) writeSBOM(t target.Target, l *report.Layer, res resolved, p
 	}
 	name := sbom.Filename(b.name, out.runtime, t.Arch)
 	path := filepath.Join(b.plan.Out, name)
-	tmp, err := os.CreateTemp(b.plan.Out, ".sbom-*")
+	tmp, err := outfile.CreateTemp(b.plan.Out, ".sbom-*") // 0644: the next workflow step reads it
 	if err != nil {
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -264,9 +265,6 @@ func (b *layerBuild) writeSBOM(t target.Target, l *report.Layer, res resolved, p
 		Zip: filepath.Base(l.Zip), SHA256: l.SHA256, CodeSHA256: l.CodeSHA256, Tool: version.Version}, pkgs)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

@@ -48,7 +48,7 @@ func TestCLIOutputModes(t *testing.T) {
 				return nil
 			})
 		}
-		if n != 6 { // the zip, report.json, comment.md, summary.md, report.json again, the lock
+		if n != 7 { // the zip, its SBOM, report.json, comment.md, summary.md, report.json again, the lock
 			t.Errorf("umask %03o: %d files written", umask, n)
 		}
 		filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {

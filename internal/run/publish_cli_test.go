@@ -151,8 +151,8 @@ func TestPublishCLIUsageAndRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runPublish(t, nil, "", tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, want %d; stderr:\n%s\nwant it to contain %q", r.code, tt.code, r.stderr, tt.want)
+			if r.code != tt.code || strings.Count(r.stderr, tt.want) != 1 {
+				t.Errorf("exit %d, want %d; stderr:\n%s\nwant it to contain %q once", r.code, tt.code, r.stderr, tt.want)
 			}
 		})
 	}

@@ -182,7 +182,7 @@ func publishSplit(l []string) []string {
 func readPublishReport(path string) (*report.Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the report: %w (build first, or pass --report)", err)
+		return nil, fmt.Errorf("reading the report: %w", err)
 	}
 	var rep report.Report
 	if err := json.Unmarshal(b, &rep); err != nil {

@@ -208,6 +208,19 @@ func (a *app) checkReportFlags(cmd *cobra.Command, o *reportOptions) int {
 	case o.top < 1:
 		return a.usageFail(cmd, "pass --top 1 or more", "--top %d", o.top)
 	}
+	var toStdout []string
+	for _, f := range []struct{ name, path string }{{"--json", o.jsonOut}, {"--markdown", o.markdown}, {"--summary", o.summary}} {
+		if f.path == "-" {
+			toStdout = append(toStdout, f.name+" -")
+		}
+	}
+	if len(toStdout) > 1 {
+		all := "all"
+		if len(toStdout) == 2 {
+			all = "both"
+		}
+		return a.usageFail(cmd, "send one of them to standard output and the others to files", "%s %s write to standard output", strings.Join(toStdout, " and "), all)
+	}
 	if _, err := o.policy(nil); err != nil {
 		return a.usageFail(cmd, "", "%v", err)
 	}

@@ -157,6 +157,8 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"report", "-r", "x.txt", "--base", "main", "--base-from", "b.json"}, "not both"},
 		{[]string{"report", "-r", "x.txt", "--runtime", "python3.12", "extra"}, "unexpected argument"},
 		{[]string{"report", "--top", "0", "--from", "r.json"}, "--top"},
+		{[]string{"report", "--from", "r.json", "--json", "-", "--markdown", "-"}, "--json - and --markdown - both write to standard output"},
+		{[]string{"report", "--from", "r.json", "--markdown", "-", "--summary", "-"}, "--markdown - and --summary - both write to standard output"},
 	} {
 		var stderr bytes.Buffer
 		code := Main(context.Background(), build.Env{Stderr: &stderr}, c.args)

@@ -66,6 +66,7 @@ func (a *app) buildCommand() *cobra.Command {
 		fs.StringVar(&jsonOut, "json", "", "write report.json to `FILE` instead of DIR/report.json; - is standard output (the table then goes to standard error)")
 		fs.StringVar(&ociLayout, "oci-layout", "", "also write the layers as OCI images (one per architecture, an index for both) to an OCI image layout in `DIR`")
 	})
+	c.RegisterFlagCompletionFunc("oci-layout", completeDirs)
 	o.addCacheFlags(c)
 	return c
 }

@@ -118,6 +118,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"lock", "--arch", ""}, "x86_64 arm64"},
 		{[]string{"report", "--arch", "x86_64,"}, "x86_64,arm64"},
 		{[]string{"report", "--fail-on", ""}, "exceeded warn never"},
+		{[]string{"lock", "--format", ""}, "pip pylock"},
 		{[]string{"completion", ""}, "bash zsh fish"},
 		{[]string{"help", "p"}, "publish"},
 	} {

@@ -66,6 +66,7 @@ func (a *app) lockCommand() *cobra.Command {
 		fs.StringVarP(&output, "output-file", "o", "", "write the lock to `FILE`, to DIR/ (one file per target) or to a name holding {target} (default: standard output)")
 		fs.StringVar(&format, "format", build.FormatPip, "`FORMAT` of the lock: pip (a requirements file) or pylock (PEP 751 pylock.toml)")
 	})
+	c.RegisterFlagCompletionFunc("format", completeOne(build.FormatPip, build.FormatPylock))
 	o.addCacheFlags(c)
 	return c
 }

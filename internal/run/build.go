@@ -112,6 +112,8 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 		if !a.quiet {
 			fmt.Fprintf(table, "oci layout: %s\n", ociLayout)
 		}
+	} else if ociLayout != "" && !a.quiet {
+		fmt.Fprintf(a.env.Stderr, "oci layout: %s not written: a layer failed to build, and the layout holds every layer or none\n", ociLayout)
 	}
 	return code
 }

@@ -47,6 +47,21 @@ func TestBuildOCILayout(t *testing.T) {
 	}
 }
 
+// A layer that fails to build leaves no layout, and the command says so (python3.13 has no wheel of
+// the demo's fastcrc).
+func TestBuildOCILayoutNotWrittenOnFailure(t *testing.T) {
+	t.Parallel()
+	out, dir := t.TempDir(), filepath.Join(t.TempDir(), "oci")
+	r := runMain(t, nil, "build", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12,python3.13",
+		"--index-url", demoDir+"/index/simple", "--out", out, "--cache-dir", t.TempDir(), "--oci-layout", dir)
+	if r.code != exitcode.Failed || !strings.Contains(r.stderr, "oci layout: "+dir+" not written: a layer failed to build") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := layout.FromPath(dir); err == nil {
+		t.Errorf("a layout was written at %s", dir)
+	}
+}
+
 // publish --oci without --region pushes images and makes no AWS call (no AWS configuration exists
 // here, so one would fail); --dry-run writes nothing; a bad repository is a usage error.
 func TestPublishOCIOnly(t *testing.T) {

@@ -279,3 +279,39 @@ func TestPoetryConstraint(t *testing.T) {
 		t.Error("a union was accepted")
 	}
 }
+
+// An extra or group the lock does not have names the ones it has, or says there are none.
+func TestUnknownNamesHint(t *testing.T) {
+	t312 := mustTarget(t, "python3.12", "x86_64")
+	uv := `version = 1
+[[package]]
+name = "app"
+version = "1"
+source = { virtual = "." }
+
+[package.dev-dependencies]
+test = []
+`
+	pylock := `lock-version = "1.0"
+dependency-groups = ["docs"]
+created-by = "hand"
+`
+	for _, c := range []struct {
+		file, text string
+		opts       Options
+		want       string
+	}{
+		{"uv.lock", uv, Options{Extras: []string{"fast"}}, "no extra \"fast\"\n  hint: the lock has no extras"},
+		{"uv.lock", uv, Options{Groups: []string{"dev"}}, "no dependency group \"dev\" in the lock\n  hint: dependency groups the lock knows: test"},
+		{"pylock.toml", pylock, Options{Extras: []string{"fast"}}, "no extra \"fast\" in the lock\n  hint: the lock has no extras"},
+		{"pylock.toml", pylock, Options{Groups: []string{"dev"}}, "no dependency group \"dev\" in the lock\n  hint: dependency groups the lock knows: docs"},
+	} {
+		l, err := Parse(c.file, []byte(c.text))
+		if err == nil {
+			_, err = l.Select(t312, c.opts)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %+v: error %v, want %q", c.file, c.opts, err, c.want)
+		}
+	}
+}

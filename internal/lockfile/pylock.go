@@ -126,12 +126,12 @@ func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 	groups := normalizeAll(opts.Groups)
 	for _, x := range extras {
 		if !contains(l.extras, x) {
-			es.add(l.file, 1, "", "extras the lock knows: "+strings.Join(l.extras, ", "), "no extra %q in the lock", x)
+			es.add(l.file, 1, "", knownNames("extras", l.extras), "no extra %q in the lock", x)
 		}
 	}
 	for _, g := range groups {
 		if !contains(l.groups, g) {
-			es.add(l.file, 1, "", "groups the lock knows: "+strings.Join(l.groups, ", "), "no dependency group %q in the lock", g)
+			es.add(l.file, 1, "", knownNames("dependency groups", l.groups), "no dependency group %q in the lock", g)
 		}
 	}
 	if len(groups) == 0 {

@@ -252,7 +252,7 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 		for _, x := range extras {
 			deps, ok := r.optional[x]
 			if !ok {
-				es.add(l.file, r.line, r.name, "extras the lock knows: "+strings.Join(keys(r.optional), ", "), "no extra %q", x)
+				es.add(l.file, r.line, r.name, knownNames("extras", keys(r.optional)), "no extra %q", x)
 			}
 			follow(r, nil, deps)
 		}
@@ -271,7 +271,11 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 			found = found || ok
 		}
 		if !found {
-			es.add(l.file, roots[0].line, roots[0].name, "", "no dependency group %q in the lock", g)
+			var known []string
+			for _, r := range roots {
+				known = append(known, keys(r.groups)...)
+			}
+			es.add(l.file, roots[0].line, roots[0].name, knownNames("dependency groups", known), "no dependency group %q in the lock", g)
 		}
 	}
 	for len(queue) > 0 {
@@ -363,6 +367,14 @@ func wheelNames(ws []Wheel) []string {
 		out[i] = w.Filename
 	}
 	return out
+}
+
+// knownNames is the hint for a name the lock does not have: the ones it has, or that it has none.
+func knownNames(what string, names []string) string {
+	if len(names) == 0 {
+		return "the lock has no " + what
+	}
+	return what + " the lock knows: " + strings.Join(names, ", ")
 }
 
 func keys[V any](m map[string]V) []string {

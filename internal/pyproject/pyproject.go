@@ -27,6 +27,14 @@ func IsPyproject(path string) bool {
 	return path == "pyproject.toml" || strings.HasSuffix(path, "/pyproject.toml")
 }
 
+// declared is the hint for a name the file does not declare: the ones it does, or that it has none.
+func declared(what string, names []string) string {
+	if len(names) == 0 {
+		return "the file declares no " + what
+	}
+	return what + " declared: " + strings.Join(names, ", ")
+}
+
 // Error is a problem in a pyproject.toml (requirements.Error, so reports treat it alike).
 type Error = requirements.Error
 
@@ -159,7 +167,7 @@ func (r *reader) extra(project *tomlpos.Value, name string, line int, seen map[s
 	if line == 0 {
 		line = project.Line
 	}
-	r.fail(line, "extras declared: "+strings.Join(od.TableKeys(), ", "), "no optional-dependencies %q", name)
+	r.fail(line, declared("extras", od.TableKeys()), "no extra %q in [project.optional-dependencies]", name)
 }
 
 // groups adds PEP 735 dependency groups (and uv's legacy dev-dependencies as "dev").
@@ -195,7 +203,7 @@ func (r *reader) group(dg *tomlpos.Value, name string, line int, stack []string)
 		if line == 0 && dg != nil {
 			line = dg.Line
 		}
-		r.fail(line, "groups declared: "+strings.Join(dg.TableKeys(), ", "), "no dependency group %q", name)
+		r.fail(line, declared("dependency groups", dg.TableKeys()), "no dependency group %q", name)
 		return
 	}
 	for _, it := range v.List() {
@@ -258,7 +266,7 @@ func (r *reader) poetry(poetry *tomlpos.Value, opts Options) {
 			}
 		}
 		if !found {
-			r.fail(poetry.Line, "extras declared: "+strings.Join(extras.TableKeys(), ", "), "no extra %q in [tool.poetry.extras]", x)
+			r.fail(poetry.Line, declared("extras", extras.TableKeys()), "no extra %q in [tool.poetry.extras]", x)
 		}
 	}
 	r.poetryDeps(poetry.Get("dependencies"), optional)

@@ -166,3 +166,24 @@ func FuzzParse(f *testing.F) {
 		Parse("pyproject.toml", data, Options{Extras: []string{"all", "fast"}, Groups: []string{"dev"}})
 	})
 }
+
+// An extra or group the file does not declare names the ones it does, or says there are none.
+func TestUnknownNamesHint(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		opts Options
+		want string
+	}{
+		{"[project]\nname = \"x\"\ndependencies = []\n[project.optional-dependencies]\nfast = [\"a\"]\n", Options{Extras: []string{"slow"}},
+			`no extra "slow" in [project.optional-dependencies] (hint: extras declared: fast)`},
+		{"[project]\nname = \"x\"\ndependencies = []\n", Options{Extras: []string{"slow"}},
+			`no extra "slow" in [project.optional-dependencies] (hint: the file declares no extras)`},
+		{"[project]\nname = \"x\"\ndependencies = []\n", Options{Groups: []string{"dev"}},
+			`no dependency group "dev" (hint: the file declares no dependency groups)`},
+	} {
+		_, err := Parse("pyproject.toml", []byte(c.text), c.opts)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.opts, err, c.want)
+		}
+	}
+}

@@ -917,7 +917,7 @@ func botoSaving(l Layer) string {
 	if n < 1<<20 {
 		return ""
 	}
-	return fmt.Sprintf("The Python runtime already ships %s (in AWS's version): leaving them out of the layer saves %s.", strings.Join(names, " and "), Bytes(n))
+	return fmt.Sprintf("The Python runtime already ships %s (in AWS's version): leaving them out of the layer saves %s — `exclude-packages: [boto3, botocore]` (or `runtime-provided`) in lambda-layers.yml does it.", strings.Join(names, " and "), Bytes(n))
 }
 
 func (r *renderer) details() {

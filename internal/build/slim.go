@@ -1,6 +1,7 @@
 package build
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,9 +48,23 @@ func (b *layerBuild) prune(res resolved, t target.Target, l *report.Layer) (reso
 			kept.Packages = append(kept.Packages, p)
 		}
 	}
+	byName := map[string]*resolve.Package{}
+	for _, p := range res.Packages {
+		byName[p.Name] = p
+	}
 	for _, d := range out.Dropped {
-		l.ExcludedPackages = append(l.ExcludedPackages, report.ExcludedPackage{Name: d.Name, Version: d.Version, Reason: d.Reason,
-			NeededBy: d.NeededBy, KeptDependents: d.KeptDependents, WheelBytes: d.WheelBytes})
+		e := report.ExcludedPackage{Name: d.Name, Version: d.Version, Reason: d.Reason,
+			NeededBy: d.NeededBy, KeptDependents: d.KeptDependents, WheelBytes: d.WheelBytes}
+		// A wheel already in the cache tells what leaving it out saves, unzipped too; no download
+		// is made for it otherwise.
+		if p := byName[d.Name]; p != nil && b.cache != nil {
+			if sha := p.File.Hashes["sha256"]; sha != "" && b.cache.HasWheel(sha) {
+				if size, unzipped, err := wheelSizes(b.cache.WheelPath(sha)); err == nil {
+					e.WheelBytes, e.UnzippedBytes = size, unzipped
+				}
+			}
+		}
+		l.ExcludedPackages = append(l.ExcludedPackages, e)
 	}
 	l.Warnings = append(l.Warnings, out.Warnings...)
 	return resolved{&kept, res.pinned}, nil
@@ -273,6 +288,23 @@ func (b *layerBuild) writeSBOM(t target.Target, l *report.Layer, res resolved, p
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// wheelSizes is a wheel file's size and the sum of its entries' uncompressed sizes.
+func wheelSizes(path string) (size, unzipped int64, err error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		unzipped += int64(f.UncompressedSize64)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	return st.Size(), unzipped, nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -119,8 +119,9 @@ func cmpOr(s, def string) string {
 func (r *renderer) slimmed(l Layer) {
 	if len(l.ExcludedPackages) > 0 {
 		var named, deps []string
-		var wheels int64
+		var wheels, unzipped int64
 		for _, d := range l.ExcludedPackages {
+			unzipped += d.UnzippedBytes
 			if d.Reason == "excluded" {
 				named = append(named, code(d.Name))
 			} else {
@@ -132,7 +133,10 @@ func (r *renderer) slimmed(l Layer) {
 		if len(deps) > 0 {
 			r.p(", and %s, which only they needed", strings.Join(deps, ", "))
 		}
-		if wheels > 0 {
+		switch {
+		case unzipped > 0:
+			r.p(" (%s unzipped, wheels of %s)", Bytes(unzipped), Bytes(wheels))
+		case wheels > 0:
 			r.p(" (wheels of %s)", Bytes(wheels))
 		}
 		r.p("; the runtime's own copies apply.\n\n")

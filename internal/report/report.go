@@ -104,8 +104,10 @@ type ExcludedPackage struct {
 	Reason         string   `json:"reason"`
 	NeededBy       []string `json:"needed_by,omitempty"`
 	KeptDependents []string `json:"kept_dependents,omitempty"`
-	// WheelBytes is the size of the wheel not installed (0 when the index did not say).
-	WheelBytes int64 `json:"wheel_bytes,omitempty"`
+	// WheelBytes is the size of the wheel not installed, and UnzippedBytes what it holds: what leaving
+	// it out saves (0 when unknown: the index gave no size and the wheel is not in the cache).
+	WheelBytes    int64 `json:"wheel_bytes,omitempty"`
+	UnzippedBytes int64 `json:"unzipped_bytes,omitempty"`
 }
 
 // ExcludeRule is what one exclude glob removed.

@@ -79,6 +79,9 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
+	if code := a.checkCodeArtifactFlag(cmd, o); code >= 0 {
+		return code
+	}
 	env, plan := a.engineEnv(), o.plan(targets)
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
 		return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)

@@ -3,6 +3,8 @@ package run
 import (
 	"context"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
 )
@@ -33,4 +35,16 @@ func (o *buildOptions) codeArtifactFlag(ctx context.Context, env *build.Env, pla
 		return err
 	}
 	return useCodeArtifact(ctx, env, plan, repo)
+}
+
+// checkCodeArtifactFlag refuses a --codeartifact that is not DOMAIN/REPOSITORY as a usage error,
+// before anything is built; -1 when it is fine or not given.
+func (a *app) checkCodeArtifactFlag(cmd *cobra.Command, o *buildOptions) int {
+	if o.codeartifact == "" {
+		return -1
+	}
+	if _, err := codeartifact.ParseRepository(o.codeartifact); err != nil {
+		return a.usageFail(cmd, "write --codeartifact DOMAIN/REPOSITORY, e.g. --codeartifact acme/pypi-store", "--codeartifact %v", err)
+	}
+	return -1
 }

@@ -51,3 +51,18 @@ func TestCodeArtifactTokenNeverShown(t *testing.T) {
 		t.Errorf("unknown domain: code %d, %s", bad.code, bad.stderr)
 	}
 }
+
+// A --codeartifact that is not DOMAIN/REPOSITORY is a usage error of every command that takes it,
+// before any AWS call or build.
+func TestCodeArtifactFlagUsage(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	for _, cmd := range []string{"build", "lock", "report"} {
+		for _, v := range []string{"acme", "acme/", "acme/pypi/extra"} {
+			r := runMain(t, nil, cmd, "-r", filepath.Join(demoDir, "requirements.txt"), "--runtime", "python3.12", "--codeartifact", v, "--cache-dir", filepath.Join(out, "cache"))
+			if r.code != exitcode.Usage || !strings.Contains(r.stderr, "write --codeartifact DOMAIN/REPOSITORY") {
+				t.Errorf("%s --codeartifact %s: exit %d, stderr:\n%s", cmd, v, r.code, r.stderr)
+			}
+		}
+	}
+}

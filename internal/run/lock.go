@@ -79,6 +79,9 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
+	if code := a.checkCodeArtifactFlag(cmd, o); code >= 0 {
+		return code
+	}
 	for _, f := range o.reqFiles {
 		if lockfile.Detect(f) != "" {
 			return a.usageFail(cmd, fmt.Sprintf("build it as it is: lambda-layers build -r %s --runtime …; lock reads requirements files and pyproject.toml", f),

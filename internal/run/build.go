@@ -79,7 +79,7 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
-	if code := a.checkCodeArtifactFlag(cmd, o); code >= 0 {
+	if code := a.checkInputFlags(cmd, o); code >= 0 {
 		return code
 	}
 	env, plan := a.engineEnv(), o.plan(targets)

@@ -2,11 +2,14 @@ package run
 
 import (
 	"context"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 )
 
 // useCodeArtifact makes a CodeArtifact repository ("DOMAIN/REPOSITORY") the plan's index: its URL
@@ -37,14 +40,24 @@ func (o *buildOptions) codeArtifactFlag(ctx context.Context, env *build.Env, pla
 	return useCodeArtifact(ctx, env, plan, repo)
 }
 
-// checkCodeArtifactFlag refuses a --codeartifact that is not DOMAIN/REPOSITORY as a usage error,
-// before anything is built; -1 when it is fine or not given.
-func (a *app) checkCodeArtifactFlag(cmd *cobra.Command, o *buildOptions) int {
-	if o.codeartifact == "" {
-		return -1
+// checkInputFlags refuses, as usage errors before anything is built, a --codeartifact that is
+// not DOMAIN/REPOSITORY, and --extra or --group with no pyproject.toml or lock file to apply them
+// to (they were ignored); -1 when the flags are fine.
+func (a *app) checkInputFlags(cmd *cobra.Command, o *buildOptions) int {
+	if o.codeartifact != "" {
+		if _, err := codeartifact.ParseRepository(o.codeartifact); err != nil {
+			return a.usageFail(cmd, "write --codeartifact DOMAIN/REPOSITORY, e.g. --codeartifact acme/pypi-store", "--codeartifact %v", err)
+		}
 	}
-	if _, err := codeartifact.ParseRepository(o.codeartifact); err != nil {
-		return a.usageFail(cmd, "write --codeartifact DOMAIN/REPOSITORY, e.g. --codeartifact acme/pypi-store", "--codeartifact %v", err)
+	if len(o.extras)+len(o.groups) > 0 && !slices.ContainsFunc(o.reqFiles, func(f string) bool {
+		return pyproject.IsPyproject(f) || lockfile.Detect(f) != ""
+	}) {
+		flag := "--extra"
+		if len(o.extras) == 0 {
+			flag = "--group"
+		}
+		return a.usageFail(cmd, "pass the pyproject.toml or lock file that declares it with -r; a requirements file has no extras or groups (write pkg[extra] in it)",
+			"%s applies to a pyproject.toml or lock file, and -r gives none", flag)
 	}
 	return -1
 }

@@ -52,8 +52,8 @@ func TestCodeArtifactTokenNeverShown(t *testing.T) {
 	}
 }
 
-// A --codeartifact that is not DOMAIN/REPOSITORY is a usage error of every command that takes it,
-// before any AWS call or build.
+// A --codeartifact that is not DOMAIN/REPOSITORY, and --extra or --group without a pyproject.toml or
+// lock file, are usage errors of every command that takes them, before any AWS call or build.
 func TestCodeArtifactFlagUsage(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
@@ -62,6 +62,13 @@ func TestCodeArtifactFlagUsage(t *testing.T) {
 			r := runMain(t, nil, cmd, "-r", filepath.Join(demoDir, "requirements.txt"), "--runtime", "python3.12", "--codeartifact", v, "--cache-dir", filepath.Join(out, "cache"))
 			if r.code != exitcode.Usage || !strings.Contains(r.stderr, "write --codeartifact DOMAIN/REPOSITORY") {
 				t.Errorf("%s --codeartifact %s: exit %d, stderr:\n%s", cmd, v, r.code, r.stderr)
+			}
+		}
+		// --extra and --group with only requirements files were ignored.
+		for _, flag := range []string{"--extra", "--group"} {
+			r := runMain(t, nil, cmd, "-r", filepath.Join(demoDir, "requirements.txt"), "--runtime", "python3.12", flag, "dev", "--cache-dir", filepath.Join(out, "cache"))
+			if r.code != exitcode.Usage || !strings.Contains(r.stderr, flag+" applies to a pyproject.toml or lock file, and -r gives none") {
+				t.Errorf("%s %s with a requirements file: exit %d, stderr:\n%s", cmd, flag, r.code, r.stderr)
 			}
 		}
 	}

@@ -79,7 +79,7 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	if err != nil {
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
-	if code := a.checkCodeArtifactFlag(cmd, o); code >= 0 {
+	if code := a.checkInputFlags(cmd, o); code >= 0 {
 		return code
 	}
 	for _, f := range o.reqFiles {

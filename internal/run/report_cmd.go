@@ -111,7 +111,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		if err != nil {
 			return a.usageFail(cmd, targetFix, "%v", err)
 		}
-		if code := a.checkCodeArtifactFlag(cmd, &o.buildOptions); code >= 0 {
+		if code := a.checkInputFlags(cmd, &o.buildOptions); code >= 0 {
 			return code
 		}
 		env, plan := a.engineEnv(), o.plan(targets)

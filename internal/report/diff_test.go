@@ -167,3 +167,18 @@ func TestSlimmedInComment(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedLayoutLabel(t *testing.T) {
+	t.Parallel()
+	cur := &Report{Layers: []Layer{{Name: "web", Runtime: "python3.11", Runtimes: []string{"python3.11", "python3.12"}, Layout: "shared",
+		Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000, Packages: []Package{{Name: "a", Version: "1", UnzippedBytes: 3000}}}}}
+	Evaluate(cur, Policy{})
+	var b strings.Builder
+	cur.Table(&b)
+	if !strings.Contains(b.String(), "python3.11+3.12 x86_64") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	if md := Markdown(cur, nil, MarkdownOptions{}); !strings.Contains(md, "python3.11+3.12 · x86_64") {
+		t.Errorf("comment:\n%s", md)
+	}
+}

@@ -299,7 +299,7 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 	}
 	row(cols("LAYER", "TARGET", "PACKAGES", "ZIPPED", "UNZIPPED", "OF MAX", "Δ UNZIPPED", "STATE")...)
 	for _, l := range r.Layers {
-		tgt := l.Runtime + " " + l.Architecture
+		tgt := runtimeLabel(l) + " " + l.Architecture
 		delta := ""
 		if ld := d.Layer(l.Name, l.Runtime, l.Architecture); ld != nil {
 			delta = terminalDelta(ld)

@@ -151,3 +151,16 @@ func (r *renderer) slimmed(l Layer) {
 		r.p("Left out by `exclude`: %s.\n\n", strings.Join(parts, "; "))
 	}
 }
+
+// runtimeLabel names a layer's runtimes: "python3.12", or "python3.11+3.12" for one zip in the shared
+// layout.
+func runtimeLabel(l Layer) string {
+	if len(l.Runtimes) < 2 {
+		return l.Runtime
+	}
+	parts := []string{l.Runtimes[0]}
+	for _, r := range l.Runtimes[1:] {
+		parts = append(parts, strings.TrimPrefix(r, "python"))
+	}
+	return strings.Join(parts, "+")
+}

@@ -360,7 +360,7 @@ func (r *renderer) table() {
 			continue
 		}
 		v := judge(l)
-		cells := []string{code(l.Name), text(l.Runtime + " · " + l.Architecture)}
+		cells := []string{code(l.Name), text(runtimeLabel(l) + " · " + l.Architecture)}
 		if l.Error != nil {
 			cells = append(cells, "—", "—", "—")
 		} else {
@@ -449,7 +449,7 @@ func (r *renderer) verdict() {
 	var offenders []string
 	for _, l := range r.cur.Layers {
 		if v := judge(l); v.level == levelExceeded || v.level == levelWarn {
-			offenders = append(offenders, code(l.Name)+" ("+text(l.Runtime+" · "+l.Architecture)+"): "+text(v.words))
+			offenders = append(offenders, code(l.Name)+" ("+text(runtimeLabel(l)+" · "+l.Architecture)+"): "+text(v.words))
 		}
 	}
 	for _, f := range r.cur.Functions {

@@ -319,7 +319,7 @@ func (b *layerBuild) install(ctx context.Context, ts []target.Target, l *report.
 	cached := 0
 	for i, p := range res.Packages {
 		fr[i] = fetch.Request{Package: p.Name + " " + p.Version.String(), File: p.File, Hashes: p.Hashes, Origin: p.HashOrigin}
-		if sha := p.File.Hashes["sha256"]; sha != "" && b.cache.HasWheel(sha) {
+		if sha := p.File.Hashes["sha256"]; sha != "" && b.cache.HasWheel(sha) && !b.fetcher.DownloadedHere(sha) {
 			cached++
 			log.printf("  %s %s: %s, cached (%s)", p.Name, p.Version, p.File.Filename, why(p))
 		} else {

@@ -72,12 +72,13 @@ type Fetcher struct {
 
 	// Fetch may be called concurrently (one call per target): these make the calls share one bound and
 	// download a wheel wanted by several of them once.
-	once     sync.Once
-	sem      chan struct{}
-	mu       sync.Mutex
-	inflight map[string]chan struct{} // by index sha256: closed when its download ends
-	seen     map[string]bool          // shas counted in FromCache
-	spec     *speculation             // speculate.go
+	once       sync.Once
+	sem        chan struct{}
+	mu         sync.Mutex
+	inflight   map[string]chan struct{} // by index sha256: closed when its download ends
+	seen       map[string]bool          // shas counted in FromCache
+	spec       *speculation             // speculate.go
+	downloaded map[string]bool          // shas this Fetcher downloaded
 }
 
 // Fetch makes every requested wheel present in the cache and returns their paths in request order.
@@ -139,6 +140,15 @@ func (f *Fetcher) release(sha string) {
 	defer f.mu.Unlock()
 	close(f.inflight[sha])
 	delete(f.inflight, sha)
+}
+
+// DownloadedHere says whether this Fetcher downloaded the wheel (a speculation included), as opposed to
+// finding it in the cache: a wheel downloaded while the resolution ran is in the cache when the Fetch
+// that installs it starts, but did not come from an earlier build.
+func (f *Fetcher) DownloadedHere(sha string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.downloaded[strings.ToLower(sha)]
 }
 
 // see records that sha was used, and says whether it was the first time: a wheel counts once, as
@@ -236,6 +246,12 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
 	}
 	f.see(got)
+	f.mu.Lock()
+	if f.downloaded == nil {
+		f.downloaded = map[string]bool{}
+	}
+	f.downloaded[got] = true
+	f.mu.Unlock()
 	return dst, nil
 }
 

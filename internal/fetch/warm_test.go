@@ -188,6 +188,9 @@ func TestSpeculate(t *testing.T) {
 	if n := srv.Count(whl, func(r indextest.Request) bool { return r.Path == whl }); n != 1 || f.Downloaded.Load() != 1 {
 		t.Errorf("the wheel was requested %d times and downloaded %d times, want once", n, f.Downloaded.Load())
 	}
+	if !f.DownloadedHere(p.Files[0].Hashes["sha256"]) {
+		t.Error("DownloadedHere is false for the speculated wheel")
+	}
 	if n := srv.Count("/files/lvl4-5.0", nil); n != 0 {
 		t.Errorf("a second wheel of the project was speculated")
 	}

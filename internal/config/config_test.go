@@ -210,6 +210,7 @@ func TestLoadGlob(t *testing.T) {
 		{Inputs{}, "input requirements: no config file"},
 		{Inputs{Requirements: []string{"layers/*/requirements.txt"}}, "input runtimes: required"},
 		{Inputs{Requirements: []string{"nope/*.txt"}, Runtimes: []string{"python3.12"}}, "matches no file"},
+		{Inputs{Requirements: []string{"a/*.txt b/*.txt"}, Runtimes: []string{"python3.12"}}, "matches no file: separate several globs with commas or newlines, not spaces"},
 		{Inputs{Requirements: []string{"**/requirements.txt", "layers/data/requirements.txt"}, Runtimes: []string{"python3.12"}, Layers: []string{"x"}}, `no layer "x"`},
 		{Inputs{Requirements: []string{"../x.txt"}, Runtimes: []string{"python3.12"}}, "outside the repository"},
 		{Inputs{Requirements: []string{"layers/*/requirements.txt"}, Runtimes: []string{"python2.7"}}, "input runtimes: unknown runtime"},

@@ -138,7 +138,11 @@ func fromGlob(fsys fs.FS, in Inputs) (*Config, error) {
 			continue
 		}
 		if len(m) == 0 {
-			errs = append(errs, &Error{Input: "requirements", Message: fmt.Sprintf("%s matches no file", pat)})
+			msg := fmt.Sprintf("%s matches no file", pat)
+			if strings.ContainsAny(strings.TrimSpace(pat), " \t") {
+				msg += ": separate several globs with commas or newlines, not spaces"
+			}
+			errs = append(errs, &Error{Input: "requirements", Message: msg})
 		}
 		files = append(files, m...)
 	}

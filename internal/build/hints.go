@@ -14,10 +14,16 @@ func hintFor(err error, message string) string {
 	if strings.Contains(message, "hint:") {
 		return ""
 	}
-	var ne net.Error
+	var (
+		ne net.Error
+		pe *fs.PathError
+	)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "\n  hint: check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
+	case errors.As(err, &pe):
+		// Before net.Error: the errno inside a file error has Timeout and Temporary too.
+		return "\n  hint: check that " + pe.Path + " is a folder (or file) this user may read and write, or pass another --out or --cache-dir"
 	case errors.As(err, &ne):
 		return "\n  hint: the index did not answer; check its URL (--index-url, the requirements file's -i, PIP_INDEX_URL) and the network, then run again"
 	}

@@ -1,0 +1,36 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A file-system failure is not taken for an index that did not answer (the errno inside a
+// *fs.PathError satisfies net.Error), and each kind gets its own hint.
+func TestHintFor(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	os.WriteFile(file, nil, 0o644)
+	_, missing := os.ReadFile(filepath.Join(dir, "nope.txt"))
+	notDir := os.MkdirAll(filepath.Join(file, "cache"), 0o755)
+	_, dial := net.Dial("tcp", "127.0.0.1:1")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("reading: %w", missing), "check the path"},
+		{fmt.Errorf("opening cache: %w", notDir), "check that " + file + " is a folder"},
+		{fmt.Errorf("fetching: %w", dial), "the index did not answer"},
+		{errors.New("something else"), ""},
+	} {
+		got := Hint(c.err)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("Hint(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}

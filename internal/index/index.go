@@ -328,7 +328,7 @@ func parseIndexURL(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("opening index directory %s: not a directory", u.Path)
 		}
 	default:
-		return nil, fmt.Errorf("parsing index URL %s: unsupported scheme %q", Redact(s), u.Scheme)
+		return nil, fmt.Errorf("parsing index URL %s: unsupported scheme %q: give an http(s) URL, a file:// URL or a folder", Redact(s), u.Scheme)
 	}
 	u.Fragment, u.RawFragment = "", ""
 	if !strings.HasSuffix(u.Path, "/") {

@@ -144,6 +144,7 @@ func TestPublishCLIUsageAndRefusals(t *testing.T) {
 		{"function without layer", []string{"--report", good, "--region", "us-east-1", "--function", "fn"}, exitcode.Usage, "LAYER=FUNCTION"},
 		{"bad account", []string{"--report", good, "--region", "us-east-1", "--share-account", "12"}, exitcode.Usage, "12 digits"},
 		{"bad template", []string{"--report", good, "--region", "us-east-1", "--name-template", "{name}.{py}"}, exitcode.Usage, "may only hold"},
+		{"no region", []string{"--report", good}, exitcode.Usage, "to push only images, with no AWS call, pass --oci REGISTRY/NAME without --region"},
 		{"no report", []string{"--report", filepath.Join(dir, "missing.json"), "--region", "us-east-1"}, exitcode.Failed, "build first"},
 		{"failed layer", []string{"--report", failed, "--region", "us-east-1"}, exitcode.Failed, "refusing to publish anything"},
 		{"zip missing", []string{"--report", good, "--region", "us-east-1"}, exitcode.Failed, "opening layer zip"},

@@ -144,7 +144,11 @@ func (a *app) publishAWS(cmd *cobra.Command, rep *report.Report, o publish.Optio
 		o.Regions = []string{clients.Region()}
 	}
 	if err := o.Validate(); err != nil {
-		return a.usageFail(cmd, "", "%v", err)
+		fix := ""
+		if len(o.Regions) == 0 {
+			fix = "to push only images, with no AWS call, pass --oci REGISTRY/NAME without --region"
+		}
+		return a.usageFail(cmd, fix, "%v", err)
 	}
 	if a.quiet {
 		o.Out = io.Discard

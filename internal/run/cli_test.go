@@ -192,6 +192,19 @@ func TestQuietVerboseJSON(t *testing.T) {
 	if !strings.Contains(stdout, "LAYER") {
 		t.Errorf("--verbose: no table on standard output:\n%s", stdout)
 	}
+	// lock --verbose names each package, where it comes from and why, as build does.
+	code, _, stderr = mainOut("lock", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12", "--index-url", demoDir+"/index/simple",
+		"--cache-dir", cache, "-o", filepath.Join(t.TempDir(), "lock.txt"), "--verbose")
+	for _, want := range []string{
+		"python3.12 x86_64: resolved 3 packages [",
+		"python3.12 x86_64:   fastcrc 1.0.0 from file://",
+		"(required by hello-lambda 1.0.0): 1 wheel the target loads, best fastcrc-1.0.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+		"python3.12 x86_64: hashed and wrote ",
+	} {
+		if code != exitcode.OK || !strings.Contains(stderr, want) {
+			t.Errorf("lock --verbose: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
 	code, stdout, stderr = run("--json", "-")
 	var rep struct{ Layers []struct{ Name string } }
 	if err := json.Unmarshal([]byte(stdout), &rep); code != exitcode.OK || err != nil || len(rep.Layers) != 1 || !strings.Contains(stderr, "LAYER") {

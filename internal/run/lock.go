@@ -133,6 +133,23 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 			continue
 		}
 		a.verbosef("%s: resolved %d packages [%s]", t, len(res.Packages), a.env.Now().Sub(start).Round(time.Millisecond))
+		if a.verbose {
+			for _, p := range res.Packages {
+				why := "required"
+				if len(p.RequiredBy) > 0 {
+					why = "required by " + strings.Join(p.RequiredBy, ", ")
+				}
+				from := p.File.Index
+				if from == "" {
+					from = p.File.URL
+				}
+				n, plural := max(len(p.Files), 1), "s"
+				if n == 1 {
+					plural = ""
+				}
+				a.verbosef("%s:   %s %s from %s (%s): %d wheel%s the target loads, best %s", t, p.Name, p.Version, index.Redact(from), why, n, plural, p.File.Filename)
+			}
+		}
 		start = a.env.Now()
 		if err := l.WriteFile(a.ctx, outputs[i], res, t, lockCommand(a.commandArgs(cmd))); err != nil {
 			a.failf(cmd, "check that the folder is writable, or pass another -o", "%s: %v", t, err)

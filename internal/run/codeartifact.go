@@ -2,12 +2,14 @@ package run
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
+	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
 	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 )
@@ -41,13 +43,16 @@ func (o *buildOptions) codeArtifactFlag(ctx context.Context, env *build.Env, pla
 }
 
 // checkInputFlags refuses, as usage errors before anything is built, a --codeartifact that is
-// not DOMAIN/REPOSITORY, and --extra or --group with no pyproject.toml or lock file to apply them
+// not DOMAIN/REPOSITORY, a --name Lambda would refuse, and --extra or --group with no pyproject.toml or lock file to apply them
 // to (they were ignored); -1 when the flags are fine.
 func (a *app) checkInputFlags(cmd *cobra.Command, o *buildOptions) int {
 	if o.codeartifact != "" {
 		if _, err := codeartifact.ParseRepository(o.codeartifact); err != nil {
 			return a.usageFail(cmd, "write --codeartifact DOMAIN/REPOSITORY, e.g. --codeartifact acme/pypi-store", "--codeartifact %v", err)
 		}
+	}
+	if o.name != "" && config.LayerName(o.name) != o.name {
+		return a.usageFail(cmd, fmt.Sprintf("pass --name %s", config.LayerName(o.name)), "--name %q: a layer name may only hold letters, digits, - and _ (Lambda's rule)", o.name)
 	}
 	if len(o.extras)+len(o.groups) > 0 && !slices.ContainsFunc(o.reqFiles, func(f string) bool {
 		return pyproject.IsPyproject(f) || lockfile.Detect(f) != ""

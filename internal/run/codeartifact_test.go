@@ -52,8 +52,8 @@ func TestCodeArtifactTokenNeverShown(t *testing.T) {
 	}
 }
 
-// A --codeartifact that is not DOMAIN/REPOSITORY, and --extra or --group without a pyproject.toml or
-// lock file, are usage errors of every command that takes them, before any AWS call or build.
+// A --codeartifact that is not DOMAIN/REPOSITORY, a --name Lambda refuses, and --extra or --group
+// without a pyproject.toml or lock file, are usage errors of every command that takes them, before any AWS call or build.
 func TestCodeArtifactFlagUsage(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
@@ -62,6 +62,13 @@ func TestCodeArtifactFlagUsage(t *testing.T) {
 			r := runMain(t, nil, cmd, "-r", filepath.Join(demoDir, "requirements.txt"), "--runtime", "python3.12", "--codeartifact", v, "--cache-dir", filepath.Join(out, "cache"))
 			if r.code != exitcode.Usage || !strings.Contains(r.stderr, "write --codeartifact DOMAIN/REPOSITORY") {
 				t.Errorf("%s --codeartifact %s: exit %d, stderr:\n%s", cmd, v, r.code, r.stderr)
+			}
+		}
+		// A name Lambda refuses was taken, and refused only by publish.
+		if cmd != "lock" {
+			r := runMain(t, nil, cmd, "-r", filepath.Join(demoDir, "requirements.txt"), "--runtime", "python3.12", "--name", "my layer", "--cache-dir", filepath.Join(out, "cache"))
+			if r.code != exitcode.Usage || !strings.Contains(r.stderr, `--name "my layer": a layer name may only hold letters, digits, - and _`) || !strings.Contains(r.stderr, "pass --name my-layer") {
+				t.Errorf("%s --name 'my layer': exit %d, stderr:\n%s", cmd, r.code, r.stderr)
 			}
 		}
 		// --extra and --group with only requirements files were ignored.

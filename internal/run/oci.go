@@ -57,7 +57,11 @@ func (a *app) writeOCILayout(cmd *cobra.Command, rep *report.Report, dir string)
 func (a *app) pushImages(cmd *cobra.Command, rep *report.Report, repo, commit string, dryRun bool) int {
 	sets, err := a.ociSets(rep, commit)
 	if err != nil {
-		return a.failf(cmd, "build first: the images are made from the zips the report names (looked for beside it too)", "%v", err)
+		fix := "build first: the images are made from the zips the report names (looked for beside it too)"
+		if strings.Contains(err.Error(), "not a valid image tag") {
+			fix = "build again with a shorter --name (or layer name in lambda-layers.yml)"
+		}
+		return a.failf(cmd, fix, "%v", err)
 	}
 	var images []oci.Pushed
 	if dryRun {

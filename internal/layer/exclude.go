@@ -66,6 +66,24 @@ func protected(p string) bool {
 	return false
 }
 
+// CheckRules checks rules before any build: each must be a valid relative glob, and none may match a
+// .dist-info's protected files by its pattern alone ("**" or "*.dist-info/**" would). Write checks the
+// real files again.
+func CheckRules(rules []Rule) error {
+	if err := checkRules(rules); err != nil {
+		return err
+	}
+	for _, r := range rules {
+		for _, f := range []string{"METADATA", "RECORD", "WHEEL", "entry_points.txt", "top_level.txt"} {
+			p := "pkg-1.0.dist-info/" + f
+			if ok, _ := doublestar.Match(r.Pattern, p); ok {
+				return &ProtectedError{Rule: r, Package: "every package", Path: "*.dist-info/" + f}
+			}
+		}
+	}
+	return nil
+}
+
 // checkRules rejects a pattern doublestar cannot parse, naming where it was written.
 func checkRules(rules []Rule) error {
 	for _, r := range rules {

@@ -13,6 +13,8 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/layer"
+	"github.com/lambda-layers/lambda-layers/internal/prune"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -21,10 +23,12 @@ var buildDoc = &doc{
 	synopsis: `lambda-layers build -r FILE [-r FILE…] --runtime python3.12[,python3.13] [--arch x86_64[,arm64]]
                     [--name NAME] [--index-url URL] [--extra-index-url URL] [--pre]
                     [--extra NAME] [--group NAME] [--codeartifact DOMAIN/REPOSITORY]
+                    [--exclude-package NAME] [--exclude GLOB] [--layout per-runtime|shared]
                     [--out DIR] [--json FILE] [--oci-layout DIR]
                     [--cache-dir DIR] [--refresh | --offline]`,
 	long: `Resolves the requirements for each Lambda runtime and architecture (not for this machine), picks
-only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target and DIR/report.json.
+only wheels Lambda can load, and writes DIR/NAME-RUNTIME-ARCH.zip per target, its CycloneDX SBOM
+DIR/NAME-RUNTIME-ARCH.cdx.json and DIR/report.json.
 A requirements file in which every line is pinned and hashed (what lock writes) is installed as it
 is, without resolving.`,
 	examples: []example{
@@ -45,6 +49,9 @@ type buildOptions struct {
 	name, indexURL, out, cacheDir         string
 	codeartifact                          string
 	pre, refresh, offline                 bool
+	// slimming (docs/slim.md), as lambda-layers.yml's exclude-packages, exclude and layout
+	excludePkgs, exclude []string
+	layout               string
 }
 
 func (a *app) buildCommand() *cobra.Command {
@@ -80,6 +87,9 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 		return a.usageFail(cmd, targetFix, "%v", err)
 	}
 	if code := a.checkInputFlags(cmd, o); code >= 0 {
+		return code
+	}
+	if code := a.checkSlimFlags(cmd, o); code >= 0 {
 		return code
 	}
 	env, plan := a.engineEnv(), o.plan(targets)
@@ -167,7 +177,11 @@ func (o *buildOptions) addResolveFlags(c *cobra.Command) {
 func (o *buildOptions) addLayerFlags(c *cobra.Command, outHelp string) {
 	withGroup(c, groupBuild, func(fs *pflag.FlagSet) {
 		fs.StringVar(&o.name, "name", "", "the layer's `NAME` (default: the first requirements file's folder name)")
+		fs.StringArrayVar(&o.excludePkgs, "exclude-package", nil, "leave out the package `NAME` and what only it needs; runtime-provided stands for boto3, botocore and theirs (repeatable)")
+		fs.StringArrayVar(&o.exclude, "exclude", nil, "leave out the files matching `GLOB` inside site-packages, e.g. '**/tests/**' (repeatable; .dist-info metadata always stays)")
+		fs.StringVar(&o.layout, "layout", "per-runtime", "the zips' `LAYOUT`: per-runtime, or shared (one python/ zip for all runtimes, when every wheel is pure Python)")
 	})
+	c.RegisterFlagCompletionFunc("layout", cobra.FixedCompletions([]string{"per-runtime", "shared"}, cobra.ShellCompDirectiveNoFileComp))
 	withGroup(c, groupOutput, func(fs *pflag.FlagSet) {
 		fs.StringVar(&o.out, "out", "dist", outHelp)
 	})
@@ -203,10 +217,34 @@ func (o *buildOptions) plan(targets []target.Target) build.Plan {
 		o.name = defaultName(o.reqFiles[0])
 	}
 	return build.Plan{
-		Layers:   []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets, Extras: o.extras, Groups: o.groups}},
+		Layers: []build.LayerPlan{{Name: o.name, Requirements: o.reqFiles, Targets: targets, Extras: o.extras, Groups: o.groups,
+			ExcludePackages: o.excludePkgs, Exclude: o.excludeRules(), Shared: o.layout == config.LayoutShared}},
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
 		Refresh: o.refresh, Offline: o.offline,
 	}
+}
+
+// checkSlimFlags checks --exclude-package, --exclude and --layout before anything is built.
+func (a *app) checkSlimFlags(cmd *cobra.Command, o *buildOptions) int {
+	if o.layout != config.LayoutPerRuntime && o.layout != config.LayoutShared {
+		return a.usageFail(cmd, "pass --layout per-runtime (the default) or --layout shared", "--layout %q is not a layout", o.layout)
+	}
+	if _, err := prune.Expand(o.excludePkgs); err != nil {
+		return a.usageFail(cmd, "pass a package name, e.g. --exclude-package boto3, or --exclude-package runtime-provided", "--exclude-package %s", strings.TrimPrefix(err.Error(), "exclude-packages: "))
+	}
+	if err := layer.CheckRules(o.excludeRules()); err != nil {
+		return a.usageFail(cmd, "quote the glob so the shell leaves it alone, e.g. --exclude '**/tests/**'", "%v", err)
+	}
+	return -1
+}
+
+// excludeRules are the --exclude globs as layer rules, named by their flag in messages.
+func (o *buildOptions) excludeRules() []layer.Rule {
+	var rules []layer.Rule
+	for _, g := range o.exclude {
+		rules = append(rules, layer.Rule{Pattern: g, Origin: "--exclude"})
+	}
+	return rules
 }
 
 // defaultName is the requirements file's folder name, as a valid Lambda layer name.

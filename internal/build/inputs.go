@@ -108,6 +108,9 @@ func readInputs(lp LayerPlan, getenv func(string) string, readFile func(string) 
 		}
 		set.Requirements = append(set.Requirements, reqs...)
 		set.Files = append(set.Files, f)
+		if spec, line := pyproject.RequiresPython(data); spec != "" {
+			set.Pythons = append(set.Pythons, requirements.Python{File: f, Line: line, Spec: spec})
+		}
 	}
 	return inputs{set: set}, nil
 }
@@ -214,6 +217,21 @@ func localWheels(p lockfile.Package) []index.File {
 		out = append(out, index.File{Filename: w.Filename, URL: (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), Hashes: w.Hashes, Size: w.Size})
 	}
 	return out
+}
+
+// checkPython refuses a target whose Python a pyproject.toml's requires-python excludes, as a lock's
+// requires-python is (uv and pip refuse to install such a project too).
+func checkPython(set *requirements.Set, t target.Target) error {
+	for _, p := range set.Pythons {
+		ok, hint, err := lockfile.SatisfiesPython(p.Spec, t)
+		if err != nil {
+			return &requirements.Error{File: p.File, Line: p.Line, Msg: fmt.Sprintf("requires-python %q: %v", p.Spec, err)}
+		}
+		if !ok {
+			return &requirements.Error{File: p.File, Line: p.Line, Msg: fmt.Sprintf("the project's requires-python %q excludes %s", p.Spec, t.Name), Hint: hint}
+		}
+	}
+	return nil
 }
 
 // lockRequiredBy is what the report shows as the package's reason: the package that required it in

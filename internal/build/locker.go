@@ -54,6 +54,9 @@ func NewLocker(env Env, plan Plan, set *requirements.Set) (*Locker, error) {
 }
 
 func (l *Locker) Resolve(ctx context.Context, t target.Target) (*resolve.Result, error) {
+	if err := checkPython(l.b.set, t); err != nil { // inputs.go
+		return nil, err
+	}
 	defer l.b.client.Wait() // requests a failed resolution gave up on end before it returns
 	res, err := resolve.Resolve(ctx, resolverSource{l.b.client, l.fetcher}, toResolve(l.b.set.Requirements), resolve.Options{
 		Target: t, Pre: l.b.plan.Pre || l.b.set.Options.Pre, Constraints: toResolve(l.b.set.Constraints),

@@ -146,3 +146,42 @@ func TestLockIsOnlyInput(t *testing.T) {
 		t.Errorf("error %v", e)
 	}
 }
+
+// A pyproject.toml's requires-python (or Poetry's python) excluding the target refuses that target
+// at its line, naming the runtimes that fit, as a lock's does; the others build. lock refuses it too.
+func TestPyprojectRequiresPython(t *testing.T) {
+	srv := indextest.New(t, locktest.Wheels())
+	dir := t.TempDir()
+	for _, c := range []struct{ name, text, line string }{
+		{"pep621", "[project]\nname = \"app\"\nversion = \"1\"\nrequires-python = \">=3.12\"\ndependencies = [\"alpha\"]\n", "pyproject.toml:4"},
+		{"poetry", "[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\npython = \"^3.12\"\nalpha = \"*\"\n", "pyproject.toml:5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(dir, c.name, "pyproject.toml")
+			os.MkdirAll(filepath.Dir(f), 0o755)
+			if err := os.WriteFile(f, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep := buildLayer(t, srv, LayerPlan{Name: "app", Requirements: []string{f}, Targets: lockTargets(t)}) // python3.11 x86_64, python3.13 arm64
+			if e := rep.Layers[0].Error; e == nil || !strings.Contains(e.Message, "excludes python3.11") || !strings.Contains(e.Message, "runtimes that satisfy it: python3.12, python3.13, python3.14") ||
+				!strings.HasSuffix(e.File, "pyproject.toml") || e.Line == 0 {
+				t.Errorf("python3.11: %+v", e)
+			}
+			if e := rep.Layers[1].Error; e != nil {
+				t.Errorf("python3.13: %v", e.Message)
+			}
+			set, err := ReadRequirements(LayerPlan{Requirements: []string{f}}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := NewLocker(Env{HTTPClient: &http.Client{Transport: locktest.Redirect(srv.URL, nil)}, Getenv: func(string) string { return "" }},
+				Plan{IndexURL: srv.URL, CacheDir: t.TempDir()}, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Resolve(context.Background(), lockTargets(t)[0]); err == nil || !strings.Contains(err.Error(), c.line+": the project's requires-python") {
+				t.Errorf("lock for python3.11: %v", err)
+			}
+		})
+	}
+}

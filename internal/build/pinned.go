@@ -29,6 +29,9 @@ func (b *layerBuild) resolveFor(ctx context.Context, t target.Target) (resolved,
 	if b.lock != nil {
 		return b.fromLock(ctx, t) // inputs.go
 	}
+	if err := checkPython(b.set, t); err != nil { // inputs.go
+		return resolved{}, err
+	}
 	reqs := toResolve(b.set.Requirements)
 	cons := toResolve(b.set.Constraints)
 	opts := resolve.Options{Target: t, Pre: b.plan.Pre || b.set.Options.Pre, Constraints: cons}

@@ -319,6 +319,16 @@ func pythonMarker(spec string) string {
 	return strings.Join(parts, " and ")
 }
 
+// SatisfiesPython says whether the target's Python satisfies a Requires-Python specifier, and when
+// it does not, a hint naming the runtimes that would.
+func SatisfiesPython(spec string, t target.Target) (ok bool, hint string, err error) {
+	ok, err = requiresPython(spec, t)
+	if err != nil || ok {
+		return ok, "", err
+	}
+	return false, pythonHint(spec, t), nil
+}
+
 // runtimesFor names the runtimes whose Python satisfies a Requires-Python, for hints.
 func runtimesFor(spec string, arch string) []string {
 	var out []string

@@ -66,6 +66,25 @@ func Parse(file string, data []byte, opts Options) ([]requirements.Requirement, 
 	return r.reqs, nil
 }
 
+// RequiresPython is the Python versions the project says it supports, as a PEP 440 specifier, with
+// its line: [project] requires-python, or Poetry's python constraint translated. "" when the file
+// says none (or the value cannot be read: Parse reports that).
+func RequiresPython(data []byte) (spec string, line int) {
+	root, err := tomlpos.Parse(data)
+	if err != nil {
+		return "", 0
+	}
+	if v := root.Path("project", "requires-python"); v != nil && v.Kind == tomlpos.String {
+		return strings.TrimSpace(v.Text), v.Line
+	}
+	if v := root.Path("tool", "poetry", "dependencies", "python"); v != nil && v.Kind == tomlpos.String {
+		if spec, err := lockfile.PoetryConstraint(v.Text); err == nil {
+			return strings.TrimSpace(spec), v.Line
+		}
+	}
+	return "", 0
+}
+
 type reader struct {
 	file string
 	root *tomlpos.Value

@@ -187,3 +187,21 @@ func TestUnknownNamesHint(t *testing.T) {
 		}
 	}
 }
+
+func TestRequiresPython(t *testing.T) {
+	for _, c := range []struct {
+		text, spec string
+		line       int
+	}{
+		{"[project]\nname = \"x\"\nrequires-python = \">=3.11\"\n", ">=3.11", 3},
+		{"[tool.poetry.dependencies]\npython = \"^3.11\"\n", ">=3.11,<4.0", 2},
+		{"[tool.poetry.dependencies]\npython = \"~3.12\"\n", ">=3.12,<3.13", 2},
+		{"[project]\nname = \"x\"\n", "", 0},
+		{"[project\n", "", 0},
+	} {
+		spec, line := RequiresPython([]byte(c.text))
+		if spec != c.spec || line != c.line {
+			t.Errorf("%q: %q at %d, want %q at %d", c.text, spec, line, c.spec, c.line)
+		}
+	}
+}

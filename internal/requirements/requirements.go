@@ -48,6 +48,16 @@ type Set struct {
 	Options      Options
 	Files        []string // every file read, in order, once each (for change detection)
 	Notes        []Note   // accepted lines whose effect differs from pip's
+	// Pythons are the Python versions the inputs say the project supports (a pyproject.toml's
+	// requires-python), each with its place: a target outside one is refused, not built.
+	Pythons []Python
+}
+
+// Python is a declared Requires-Python specifier (">=3.12") and where it was declared.
+type Python struct {
+	File string
+	Line int
+	Spec string
 }
 
 // Note is a finding that is not an error: a line accepted but ignored or changed in meaning.

@@ -35,6 +35,14 @@ var forbidden = map[string][]string{
 	// CodeArtifact is a token source for the index's HTTP client, nothing more.
 	"codeartifact": {"run", "action", "build", "report", "github", "publish", "resolve", "index", "fetch", "config", "requirements"},
 	"version":      {"*"},
+	// The slimming and bill-of-materials pieces read what the engine hands them; they fetch nothing.
+	"sbom":    {"run", "action", "build", "github", "publish", "oci", "config", "resolve", "index", "fetch"},
+	"license": {"run", "action", "build", "report", "github", "publish", "oci", "config", "resolve", "index", "fetch"},
+	"prune":   {"run", "action", "build", "report", "github", "publish", "oci", "config", "fetch"},
+	// Writing files the next workflow step can read is a leaf helper.
+	"outfile": {"*"},
+	// The pip oracle's corpus builder is for tests only; production code never imports it.
+	"oracletest": {"*"},
 }
 
 // Spec leaves import nothing of ours but each other.
@@ -98,6 +106,9 @@ func TestDepcheck(t *testing.T) {
 	for pkg, have := range deps {
 		if slices.Contains(have, "run") {
 			t.Errorf("internal/%s imports internal/run: only main may", pkg)
+		}
+		if slices.Contains(have, "oracletest") {
+			t.Errorf("internal/%s imports internal/oracletest, which is for tests only", pkg)
 		}
 	}
 }

@@ -20,7 +20,15 @@ func FromReport(rep *report.Report) ([]Layer, error) {
 		if l.Zip == "" {
 			return nil, fmt.Errorf("the report names no zip for %s (%s %s)", l.Name, l.Runtime, l.Architecture)
 		}
-		out = append(out, Layer{Name: l.Name, Runtime: l.Runtime, Arch: l.Architecture, Zip: l.Zip, SHA256: l.SHA256})
+		runtimes := []string{l.Runtime}
+		if l.Layout == "shared" && len(l.Runtimes) > 0 {
+			// One zip under python/ serves every runtime: each gets its tags, so that a function on
+			// any of them finds NAME-pythonX.Y.
+			runtimes = l.Runtimes
+		}
+		for _, rt := range runtimes {
+			out = append(out, Layer{Name: l.Name, Runtime: rt, Arch: l.Architecture, Zip: l.Zip, SHA256: l.SHA256})
+		}
 	}
 	return out, nil
 }

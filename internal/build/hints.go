@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io/fs"
 	"net"
+	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // hintFor says what to do about a failure whose message does not already say it: a file that is not
@@ -21,6 +23,8 @@ func hintFor(err error, message string) string {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "\n  hint: check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
+	case errors.As(err, &pe) && errors.Is(err, syscall.EISDIR):
+		return "\n  hint: " + pe.Path + " is a folder: pass the requirements or lock file in it (-r " + filepath.Join(pe.Path, "requirements.txt") + ")"
 	case errors.As(err, &pe):
 		// Before net.Error: the errno inside a file error has Timeout and Temporary too.
 		return "\n  hint: check that " + pe.Path + " is a folder (or file) this user may read and write, or pass another --out or --cache-dir"

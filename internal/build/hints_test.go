@@ -19,6 +19,7 @@ func TestHintFor(t *testing.T) {
 	_, missing := os.ReadFile(filepath.Join(dir, "nope.txt"))
 	notDir := os.MkdirAll(filepath.Join(file, "cache"), 0o755)
 	_, dial := net.Dial("tcp", "127.0.0.1:1")
+	_, isDir := os.ReadFile(dir)
 	for _, c := range []struct {
 		err  error
 		want string
@@ -26,6 +27,7 @@ func TestHintFor(t *testing.T) {
 		{fmt.Errorf("reading: %w", missing), "check the path"},
 		{fmt.Errorf("opening cache: %w", notDir), "check that " + file + " is a folder"},
 		{fmt.Errorf("fetching: %w", dial), "the index did not answer"},
+		{fmt.Errorf("reading: %w", isDir), dir + " is a folder: pass the requirements or lock file in it (-r " + filepath.Join(dir, "requirements.txt") + ")"},
 		{errors.New("something else"), ""},
 	} {
 		got := Hint(c.err)

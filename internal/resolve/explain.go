@@ -259,8 +259,21 @@ func (r *resolver) whyNot(rel *release, name string, spec pep440.Specifiers, has
 func (r *resolver) noVersionHint(p *project, name string, spec pep440.Specifiers, specReqs []*requirement, newest *release) string {
 	var hints []string
 	if newest != nil && len(newest.files) == 0 {
-		if rts := r.runtimesLoading(newest); len(rts) > 0 {
-			hints = append(hints, fmt.Sprintf("%s %s loads on %s", name, newest.version, strings.Join(rts, ", ")))
+		rel, rts := newest, r.runtimesLoading(newest)
+		for _, older := range p.releases { // the newest loads nowhere (say, glibc 2.39): an older allowed one may
+			if len(rts) > 0 {
+				break
+			}
+			if older == newest || older.version.Compare(newest.version) > 0 || !spec.Allows(older.version) || older.yanked() || len(older.files) > 0 {
+				continue
+			}
+			if older.version.IsPrerelease() && !newest.version.IsPrerelease() {
+				continue
+			}
+			rel, rts = older, r.runtimesLoading(older)
+		}
+		if len(rts) > 0 {
+			hints = append(hints, fmt.Sprintf("%s %s loads on %s", name, rel.version, strings.Join(rts, ", ")))
 		} else if len(newest.all) == 0 && len(newest.sdists) > 0 {
 			hints = append(hints, "pin a version that publishes wheels, or build the wheel yourself and serve it from an extra index")
 		}

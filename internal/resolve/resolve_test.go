@@ -311,3 +311,18 @@ func TestPinnedAndVerify(t *testing.T) {
 		t.Error("Pinned accepted an unpinned requirement")
 	}
 }
+
+// When the newest version loads on no Lambda runtime at all (its wheels need glibc 2.39), the hint
+// names an older allowed version and the runtimes that load it.
+func TestNoVersionHintOlderRelease(t *testing.T) {
+	t.Parallel()
+	src := newSource(
+		wheeltest.Spec{Name: "fastcrc", Version: "1.0.0", Tag: "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"},
+		wheeltest.Spec{Name: "fastcrc", Version: "1.1.0", Tag: "cp312-cp312-manylinux_2_39_x86_64"},
+	)
+	_, err := resolve.Resolve(context.Background(), src, reqs(t, "fastcrc"), resolve.Options{Target: tgt(t, "python3.13", "x86_64")})
+	var nv *resolve.NoVersionError
+	if !errors.As(err, &nv) || nv.Hint != "fastcrc 1.0.0 loads on python3.12 x86_64" {
+		t.Errorf("want a hint naming fastcrc 1.0.0 on python3.12, got %v", err)
+	}
+}

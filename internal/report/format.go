@@ -391,14 +391,19 @@ func (r *Report) writeTerminalChanges(w io.Writer, d *Diff) {
 	const perLayer = 10
 	header := false
 	for _, ld := range d.Layers {
-		if len(ld.Changes) == 0 && ld.Status != LayerBaseFailed {
+		whole := ld.Status == LayerNew || ld.Status == LayerRemoved // a layer the base or the head lacks
+		if len(ld.Changes) == 0 && ld.Status != LayerBaseFailed && !whole {
 			continue
 		}
 		if !header {
 			fmt.Fprintf(w, "\nchanges against %s:\n", base)
 			header = true
 		}
-		fmt.Fprintf(w, "  %s %s %s: %s unzipped, %s zipped\n", ld.Name, ld.Runtime, ld.Architecture, Delta(ld.UnzippedDelta), Delta(ld.ZippedDelta))
+		what := ""
+		if whole {
+			what = ld.Status + " layer, "
+		}
+		fmt.Fprintf(w, "  %s %s %s: %s%s unzipped, %s zipped\n", ld.Name, ld.Runtime, ld.Architecture, what, Delta(ld.UnzippedDelta), Delta(ld.ZippedDelta))
 		if ld.Status == LayerBaseFailed && ld.BaseError != nil {
 			fmt.Fprintf(w, "    the base did not build: %s\n", firstLine(ld.BaseError.Message))
 		}

@@ -2,6 +2,7 @@ package pep440
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 )
 
@@ -34,6 +35,9 @@ func TestAndAllIsAFoldOfAnd(t *testing.T) {
 		aa, as := all.PrereleasesOverride()
 		if all.String() != fold.String() || fa != aa || fs != as || fmt.Sprint(all.Clauses()) != fmt.Sprint(fold.Clauses()) {
 			t.Fatalf("sets %v: AndAll %q (%v %v), fold %q (%v %v)", sets, all, aa, as, fold, fa, fs)
+		}
+		if !reflect.DeepEqual(all.intervals, fold.intervals) {
+			t.Fatalf("sets %v: AndAll's intervals %v, fold's %v", sets, all.intervals, fold.intervals)
 		}
 		for _, v := range versions {
 			if all.Contains(v, nil) != fold.Contains(v, nil) {

@@ -233,7 +233,7 @@ func clauseIntervals(c *clause) []interval {
 
 // intersect intersects two sorted lists of disjoint intervals.
 func intersect(a, b []interval) []interval {
-	var out []interval
+	out := make([]interval, 0, len(a)+len(b)) // at most len(a)+len(b)-1 pieces
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		lo := a[i].lo
@@ -254,6 +254,31 @@ func intersect(a, b []interval) []interval {
 		}
 	}
 	return out
+}
+
+// intersectAll intersects many sorted lists of disjoint intervals pairwise, in a balanced tree: each
+// level costs the total length once, so n lists cost O(total · log n). Folding intersect from the left
+// instead copies the growing result at every step, quadratic when each list cuts one more hole (a
+// requirements file with thousands of distinct != clauses on one package).
+func intersectAll(lists [][]interval) []interval {
+	switch len(lists) {
+	case 0:
+		return fullRange
+	case 1:
+		return intersect(fullRange, lists[0]) // drops empty intervals, as every intersect does
+	}
+	for len(lists) > 1 {
+		next := make([][]interval, 0, (len(lists)+1)/2)
+		for i := 0; i < len(lists); i += 2 {
+			if i+1 == len(lists) {
+				next = append(next, lists[i])
+			} else {
+				next = append(next, intersect(lists[i], lists[i+1]))
+			}
+		}
+		lists = next
+	}
+	return lists[0]
 }
 
 func complement(rs []interval) []interval {

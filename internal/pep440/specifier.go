@@ -180,7 +180,7 @@ func build(clauses []clause, pre preOverride) Specifiers {
 	if len(clauses) == 0 {
 		return s
 	}
-	s.intervals = fullRange
+	lists := make([][]interval, len(clauses))
 	for i := range clauses {
 		c := &clauses[i]
 		if c.Op == "===" {
@@ -189,10 +189,9 @@ func build(clauses []clause, pre preOverride) Specifiers {
 		if c.impliesPre() {
 			s.anyPre = true
 		}
-		if len(s.intervals) > 0 {
-			s.intervals = intersect(s.intervals, clauseIntervals(c))
-		}
+		lists[i] = clauseIntervals(c)
 	}
+	s.intervals = intersectAll(lists)
 	s.canonicalize()
 	return s
 }
@@ -325,7 +324,8 @@ func AndAll(sets ...Specifiers) Specifiers {
 		return r
 	}
 	r.clauses = make([]clause, 0, n)
-	conflict, first := false, true
+	conflict := false
+	lists := make([][]interval, 0, nonEmpty)
 	for _, s := range sets {
 		switch {
 		case r.pre == preUnset || r.pre == s.pre:
@@ -339,14 +339,11 @@ func AndAll(sets ...Specifiers) Specifiers {
 			continue
 		}
 		r.clauses = append(r.clauses, s.clauses...)
-		if first {
-			r.intervals, first = s.intervals, false
-		} else {
-			r.intervals = intersect(r.intervals, s.intervals)
-		}
+		lists = append(lists, s.intervals)
 		r.arbitrary += s.arbitrary
 		r.anyPre = r.anyPre || s.anyPre
 	}
+	r.intervals = intersectAll(lists)
 	r.canonicalize()
 	if conflict {
 		r.pre = preDeny

@@ -15,8 +15,8 @@ import (
 
 // bigRequirements is a 20,000-line requirements file as generated or concatenated files look: comments,
 // blank lines, one 1 MiB comment line, 40 distinct packages, and thousands of repeated, compatible
-// requirements of one package — identical lines, the same requirement spelt differently, and 2,000
-// distinct lower bounds. Without repeat it holds each distinct requirement once (plus the same comments),
+// requirements of one package — identical lines, the same requirement spelt differently, 1,000 distinct
+// lower bounds and 1,000 distinct exclusions (each != cuts one more hole in the allowed versions). Without repeat it holds each distinct requirement once (plus the same comments),
 // the baseline the repetition must cost little over.
 func bigRequirements(repeat bool) []byte {
 	var b strings.Builder
@@ -39,7 +39,11 @@ func bigRequirements(repeat bool) []byte {
 		case 1:
 			b.WriteString("# a comment about requests\n")
 		case 2:
-			fmt.Fprintf(&b, "requests>=2.0.%d\n", i/5%2000) // distinct lower bounds, all compatible
+			if k := i / 5 % 2000; k%2 == 0 {
+				fmt.Fprintf(&b, "requests>=2.0.%d\n", k) // distinct lower bounds, all compatible
+			} else {
+				fmt.Fprintf(&b, "requests!=2.1.%d\n", k) // distinct exclusions of versions that do not exist
+			}
 		default:
 			b.WriteString(spellings[i%len(spellings)] + "\n")
 		}

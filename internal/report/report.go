@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -264,28 +262,14 @@ func (r *Report) Failed() bool {
 	return false
 }
 
-// WriteFile writes the report as indented JSON, atomically.
+// WriteFile writes the report as indented JSON, atomically, 0644 (the next workflow step reads it), making
+// its folder (0755) when missing, as every other file the tool writes does.
 func (r *Report) WriteFile(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding report: %w", err)
 	}
-	tmp, err := outfile.CreateTemp(filepath.Dir(path), ".report-*") // 0644: the next workflow step reads it
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return outfile.WriteFile(path, append(b, '\n'))
 }
 
 // Table writes the terminal summary: one row per layer, then failures in full.

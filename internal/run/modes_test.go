@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -23,24 +24,29 @@ func TestCLIOutputModes(t *testing.T) {
 		os.WriteFile(req, []byte("six\ntinyjson\n"), 0o644)
 		out, cache := filepath.Join(dir, "dist", "nested"), filepath.Join(dir, "cache")
 		old := syscall.Umask(umask)
-		mustOK(t, runMain(t, nil, "build", "-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "--out", out, "--cache-dir", cache))
-		mustOK(t, runMain(t, nil, "report", "--from", filepath.Join(out, "report.json"),
+		// --json and --oci-layout into folders that do not exist yet: both are made 0755 (--json failed with
+		// "no such file"; the layout's index.json was 0777 less the umask and a blob 0600).
+		jsonOut := filepath.Join(dir, "json", "report.json")
+		mustOK(t, runMain(t, nil, "build", "-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "--out", out, "--cache-dir", cache,
+			"--json", jsonOut, "--oci-layout", filepath.Join(dir, "oci", "layout")))
+		mustOK(t, runMain(t, nil, "report", "--from", jsonOut,
 			"--markdown", filepath.Join(dir, "md", "comment.md"), "--summary", filepath.Join(dir, "md", "summary.md"), "--json", filepath.Join(dir, "md", "report.json")))
 		mustOK(t, runMain(t, nil, "lock", "-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "-o", filepath.Join(dir, "locks", "requirements.lock"), "--cache-dir", cache))
 		syscall.Umask(old)
 
 		n := 0
-		for _, root := range []string{filepath.Join(dir, "dist"), filepath.Join(dir, "md"), filepath.Join(dir, "locks")} {
+		for _, root := range []string{filepath.Join(dir, "dist"), filepath.Join(dir, "json"), filepath.Join(dir, "md"), filepath.Join(dir, "locks"), filepath.Join(dir, "oci")} {
 			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					t.Fatal(err)
 				}
 				fi, _ := d.Info()
 				want := fs.FileMode(0o644)
-				if d.IsDir() {
+				switch {
+				case d.IsDir():
 					want = 0o755
-				} else {
-					n++
+				case !strings.Contains(p, string(filepath.Separator)+"oci"+string(filepath.Separator)):
+					n++ // the layout's blobs are not counted
 				}
 				if fi.Mode().Perm() != want {
 					t.Errorf("umask %03o: %s: mode %v; want %v", umask, p, fi.Mode().Perm(), want)

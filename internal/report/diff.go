@@ -83,6 +83,9 @@ type Cause struct {
 	BaseVersion string   `json:"base_version,omitempty"`
 	HeadVersion string   `json:"head_version,omitempty"`
 	With        []string `json:"with,omitempty"`
+	// RequiredBy names the unchanged packages that pulled an added package in ("hello-lambda 1.0.0"),
+	// from the head's required_by (a lock's chain): empty when the user's own file asks for it.
+	RequiredBy []string `json:"required_by,omitempty"`
 	// UnzippedDelta is the package's own change and that of the packages With it.
 	UnzippedDelta int64 `json:"unzipped_delta"`
 }
@@ -313,7 +316,15 @@ func causes(changes []PackageChange, head, base []Package) []Cause {
 	for i, c := range changes {
 		if root[i] == i {
 			at[i] = len(out)
-			out = append(out, Cause{Package: c.Name, Kind: c.Kind, BaseVersion: c.BaseVersion, HeadVersion: c.HeadVersion})
+			cause := Cause{Package: c.Name, Kind: c.Kind, BaseVersion: c.BaseVersion, HeadVersion: c.HeadVersion}
+			if c.Kind == ChangeAdded {
+				if hp := headBy[normalize(c.Name)]; len(hp.RequiredBy) > 0 {
+					if _, direct := parents(hp); !direct {
+						cause.RequiredBy = hp.RequiredBy
+					}
+				}
+			}
+			out = append(out, cause)
 		}
 	}
 	for i, c := range changes {

@@ -715,7 +715,7 @@ func causesKey(ld *LayerDiff) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d|", cmp.Compare(ld.UnzippedDelta, 0))
 	for _, c := range ld.Causes {
-		fmt.Fprintf(&b, "%s %s %s %s %q;", c.Package, c.Kind, c.BaseVersion, c.HeadVersion, c.With)
+		fmt.Fprintf(&b, "%s %s %s %s %q %q;", c.Package, c.Kind, c.BaseVersion, c.HeadVersion, c.With, c.RequiredBy)
 	}
 	return b.String()
 }
@@ -780,6 +780,9 @@ func causesText(lds []*LayerDiff, n int) string {
 		switch c.Kind {
 		case ChangeAdded:
 			s = code(c.Package) + " " + text(c.HeadVersion) + " added"
+			if len(c.RequiredBy) > 0 {
+				s += ", required by " + text(strings.Join(c.RequiredBy, ", "))
+			}
 		case ChangeRemoved:
 			s = code(c.Package) + " " + text(c.BaseVersion) + " removed"
 		case ChangeRebuilt:

@@ -303,7 +303,7 @@ created-by = "hand"
 	}{
 		{"uv.lock", uv, Options{Extras: []string{"fast"}}, "no extra \"fast\"\n  hint: the lock has no extras"},
 		{"uv.lock", uv, Options{Groups: []string{"dev"}}, "no dependency group \"dev\" in the lock\n  hint: dependency groups the lock knows: test"},
-		{"pylock.toml", pylock, Options{Extras: []string{"fast"}}, "no extra \"fast\" in the lock\n  hint: the lock has no extras"},
+		{"pylock.toml", pylock, Options{Extras: []string{"fast"}}, "no extra \"fast\" in the lock\n  hint: the lock lists no extras: it installs what it was locked with, so build it without --extra"},
 		{"pylock.toml", pylock, Options{Groups: []string{"dev"}}, "no dependency group \"dev\" in the lock\n  hint: dependency groups the lock knows: docs"},
 	} {
 		l, err := Parse(c.file, []byte(c.text))

@@ -126,12 +126,20 @@ func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 	groups := normalizeAll(opts.Groups)
 	for _, x := range extras {
 		if !contains(l.extras, x) {
-			es.add(l.file, 1, "", knownNames("extras", l.extras), "no extra %q in the lock", x)
+			hint := knownNames("extras", l.extras)
+			if len(l.extras) == 0 {
+				hint = "the lock lists no extras: it installs what it was locked with, so build it without --extra"
+			}
+			es.add(l.file, 1, "", hint, "no extra %q in the lock", x)
 		}
 	}
 	for _, g := range groups {
 		if !contains(l.groups, g) {
-			es.add(l.file, 1, "", knownNames("dependency groups", l.groups), "no dependency group %q in the lock", g)
+			hint := knownNames("dependency groups", l.groups)
+			if len(l.groups) == 0 {
+				hint = "the lock lists no dependency groups: it installs what it was locked with, so build it without --group"
+			}
+			es.add(l.file, 1, "", hint, "no dependency group %q in the lock", g)
 		}
 	}
 	if len(groups) == 0 {

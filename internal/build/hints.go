@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/lambda-layers/lambda-layers/internal/index"
 )
 
 // hintFor says what to do about a failure whose message does not already say it: a file that is not
@@ -21,6 +23,9 @@ func hintFor(err error, message string) string {
 		pe *fs.PathError
 	)
 	switch {
+	case errors.Is(err, index.ErrUnsafeLink):
+		// The index answered, with a link or redirect we refuse (wrapped in a *url.Error, a net.Error).
+		return "\n  hint: the index answered with a link this tool does not follow; use an http(s) index that links its files by http(s), or a local folder index for local files"
 	case errors.Is(err, fs.ErrNotExist):
 		return "\n  hint: check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
 	case errors.As(err, &pe) && errors.Is(err, syscall.EISDIR):

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/index"
 )
 
 // A file-system failure is not taken for an index that did not answer (the errno inside a
@@ -29,6 +32,8 @@ func TestHintFor(t *testing.T) {
 		{fmt.Errorf("fetching: %w", dial), "the index did not answer"},
 		{fmt.Errorf("reading: %w", isDir), dir + " is a folder: pass the requirements or lock file in it (-r " + filepath.Join(dir, "requirements.txt") + ")"},
 		{errors.New("something else"), ""},
+		// A refused redirect comes wrapped in a *url.Error, a net.Error, but the index did answer.
+		{&url.Error{Op: "Get", URL: "file:///etc/passwd", Err: fmt.Errorf("%w: redirected to a file URL", index.ErrUnsafeLink)}, "a link this tool does not follow"},
 	} {
 		got := Hint(c.err)
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {

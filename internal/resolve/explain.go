@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/pep440"
+	"github.com/lambda-layers/lambda-layers/internal/pep508"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
@@ -247,6 +248,13 @@ func (r *resolver) whyNot(rel *release, name string, spec pep440.Specifiers, has
 	e := r.metas[rel.files[0].file.URL]
 	r.mu.Unlock()
 	if e != nil && e.md != nil {
+		// What loadDependencies refuses before reading any requirement: there is nothing "above" to see.
+		if pep508.NormalizeName(e.md.Name) != name {
+			return fmt.Sprintf("its metadata names %s, not %s: the wheel is not what the index says", e.md.Name, name)
+		}
+		if v, err := pep440.Parse(e.md.Version); err != nil || !v.Equal(rel.version) {
+			return fmt.Sprintf("its metadata says version %s: the wheel is not what the index says", e.md.Version)
+		}
 		if !requiresPythonAllows(e.md.RequiresPython, r.py) {
 			return fmt.Sprintf("requires Python %s (METADATA; the target has %s)", e.md.RequiresPython, r.opts.Target.PythonVersion())
 		}

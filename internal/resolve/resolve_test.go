@@ -326,3 +326,24 @@ func TestNoVersionHintOlderRelease(t *testing.T) {
 		t.Errorf("want a hint naming fastcrc 1.0.0 on python3.12, got %v", err)
 	}
 }
+
+// TestMetadataOfAnotherProject: a wheel whose metadata names another project (or version) than its
+// file name is refused with that reason; the explanation said "its own requirements cannot be met (see
+// above)" with nothing above.
+func TestMetadataOfAnotherProject(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		meta wheeltest.Spec
+		want string
+	}{
+		{wheeltest.Spec{Name: "other", Version: "1.0"}, "evil 1.0: its metadata names other, not evil"},
+		{wheeltest.Spec{Name: "evil", Version: "2.0"}, "evil 1.0: its metadata says version 2.0"},
+	} {
+		src := newSource(wheeltest.Spec{Name: "evil", Version: "1.0"})
+		src.meta["https://files.example/evil-1.0-py3-none-any.whl"] = tc.meta.Metadata()
+		_, err := resolve.Resolve(context.Background(), src, reqs(t, "evil"), resolve.Options{Target: tgt(t, "python3.12", "x86_64")})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "see above") {
+			t.Errorf("metadata of %s %s: got %v, want %q", tc.meta.Name, tc.meta.Version, err, tc.want)
+		}
+	}
+}

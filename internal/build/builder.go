@@ -137,8 +137,12 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 			if t.IsDeprecated(env.Now()) {
 				w := fmt.Sprintf("%s was deprecated by AWS on %s; plan a move to a newer runtime", t.Name, t.Deprecated.Format("2006-01-02"))
 				l.Warnings = append(l.Warnings, w)
-				fmt.Fprintln(env.Stderr, "warning:", w)
 			}
+		}
+		// On the terminal too, not only in report.json and the comment: a newer Wheel-Version, an exclude
+		// glob that matched nothing, a package left to the runtime's own version.
+		for _, w := range l.Warnings {
+			fmt.Fprintf(env.Stderr, "warning: %s (%s %s): %s\n", l.Name, l.Runtime, l.Architecture, w)
 		}
 		rep.Layers = append(rep.Layers, l)
 	}

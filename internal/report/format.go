@@ -337,21 +337,8 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 			fmt.Fprintf(w, "\n%s (%s %s) failed:\n%s\n", l.Name, l.Runtime, l.Architecture, l.Error.Message)
 		}
 	}
-	for _, l := range r.Layers {
-		for _, q := range l.Quotas {
-			if len(q.Biggest) == 0 {
-				continue
-			}
-			what := q.Note
-			if what == "" {
-				what = "over " + quotaLabel(q)
-			}
-			parts := make([]string, len(q.Biggest))
-			for i, p := range q.Biggest {
-				parts[i] = fmt.Sprintf("%s %s (%s)", p.Name, p.Version, Bytes(p.Bytes))
-			}
-			fmt.Fprintf(w, "\n%s (%s %s) is %s; its biggest packages: %s\n", l.Name, l.Runtime, l.Architecture, what, strings.Join(parts, ", "))
-		}
+	for _, b := range r.Breaches() {
+		fmt.Fprintf(w, "\n%s\n", b)
 	}
 	if d != nil {
 		r.writeTerminalChanges(w, d)
@@ -368,6 +355,29 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 				len(f.Layers), Bytes(f.UnzippedBytes), float64(f.UnzippedBytes)/float64(LimitUnzipped)*100, o.paint(st, v.level))
 		}
 	}
+}
+
+// Breaches says, one sentence per exceeded blocking quota, which layer is over what and its biggest
+// packages: what to move or leave out.
+func (r *Report) Breaches() []string {
+	var out []string
+	for _, l := range r.Layers {
+		for _, q := range l.Quotas {
+			if len(q.Biggest) == 0 {
+				continue
+			}
+			what := q.Note
+			if what == "" {
+				what = "over " + quotaLabel(q)
+			}
+			parts := make([]string, len(q.Biggest))
+			for i, p := range q.Biggest {
+				parts[i] = fmt.Sprintf("%s %s (%s)", p.Name, p.Version, Bytes(p.Bytes))
+			}
+			out = append(out, fmt.Sprintf("%s (%s %s) is %s; its biggest packages: %s", l.Name, l.Runtime, l.Architecture, what, strings.Join(parts, ", ")))
+		}
+	}
+	return out
 }
 
 func terminalDelta(ld *LayerDiff) string {

@@ -140,6 +140,9 @@ func (a *app) writeTable(cmd *cobra.Command, toStderr bool, rep *report.Report, 
 				fmt.Fprintf(a.env.Stderr, "%s: %s (%s %s) failed: %s\n", cmd.CommandPath(), l.Name, l.Runtime, l.Architecture, l.Error.Message)
 			}
 		}
+		for _, b := range rep.Breaches() { // exit 3 says no more than that
+			fmt.Fprintf(a.env.Stderr, "%s: %s\n", cmd.CommandPath(), b)
+		}
 		return
 	}
 	rep.WriteTableWith(a.tableOut(toStderr), d, report.TableOptions{Color: a.color(toStderr)})

@@ -177,7 +177,13 @@ func TestQuietVerboseJSON(t *testing.T) {
 		!strings.HasPrefix(stderr, "lambda-layers build: demo (python3.12 x86_64) failed: ") || !strings.Contains(stderr, "nope.txt: cannot read file") {
 		t.Errorf("--quiet with a failure: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
-	code, stdout, stderr := run("--verbose")
+	// Exit 3 is not all --quiet says: which layer is over what, and its biggest packages.
+	code, stdout, stderr := mainOut("report", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12", "--index-url", demoDir+"/index/simple",
+		"--cache-dir", cache, "--json", filepath.Join(t.TempDir(), "r.json"), "--budget-unzipped", "1KB", "--quiet")
+	if code != exitcode.Quota || stdout != "" || !strings.HasPrefix(stderr, "lambda-layers report: demo (python3.12 x86_64) is over the budget of 1.0 KB unzipped; its biggest packages: fastcrc 1.0.0") {
+		t.Errorf("--quiet over a budget: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run("--verbose")
 	for _, want := range []string{
 		"demo python3.12 x86_64: resolved 3 packages against " + demoDir + "/index/simple [",
 		"demo python3.12 x86_64:   hello-lambda 1.0.0: hello_lambda-1.0.0-py3-none-any.whl, cached (required by " + demoDir + "/requirements.txt:3)",

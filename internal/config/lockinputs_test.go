@@ -54,3 +54,24 @@ func TestGlobLockFiles(t *testing.T) {
 		t.Errorf("layers %v", got)
 	}
 }
+
+// extras and groups on a layer with no pyproject.toml or lock file would be ignored: an error at the key.
+func TestExtrasNeedAPyprojectOrLock(t *testing.T) {
+	_, err := Parse("lambda-layers.yml", []byte(`runtimes: [python3.12]
+layers:
+  - name: app
+    requirements: [app/requirements.txt]
+    groups: [dev]
+`))
+	if err == nil || !strings.Contains(err.Error(), "lambda-layers.yml:5") || !strings.Contains(err.Error(), `extras and groups apply to a pyproject.toml or lock file, and layer "app"'s requirements list none`) {
+		t.Errorf("error %v", err)
+	}
+	if _, err := Parse("lambda-layers.yml", []byte(`runtimes: [python3.12]
+layers:
+  - name: app
+    requirements: [app/requirements.txt, app/pyproject.toml]
+    extras: [fast]
+`)); err != nil {
+		t.Errorf("with a pyproject.toml: %v", err)
+	}
+}

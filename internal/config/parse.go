@@ -12,6 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lambda-layers/lambda-layers/internal/license"
+	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -280,7 +282,7 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 	for _, e := range n.Content {
 		e = resolve(e)
 		l := Layer{Line: e.Line}
-		var nameNode, reqNode *yaml.Node
+		var nameNode, reqNode, extrasNode *yaml.Node
 		d.mapping(e, "a layer", layerKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
@@ -309,8 +311,10 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 				})
 			case "extras":
 				l.Extras = d.strList(v, key)
+				extrasNode = v
 			case "groups":
 				l.Groups = d.strList(v, key)
+				extrasNode = v
 			case "exclude-packages":
 				l.ExcludePackages = d.packageNames(v, key)
 			case "exclude":
@@ -348,6 +352,8 @@ func (d *decoder) layers(c *Config, n *yaml.Node) {
 		}
 		if reqNode == nil {
 			d.errorf(e, "layer %q needs requirements: a list of requirements files", l.Name)
+		} else if extrasNode != nil && !slices.ContainsFunc(l.Requirements, func(f string) bool { return pyproject.IsPyproject(f) || lockfile.Detect(f) != "" }) {
+			d.errorf(extrasNode, "extras and groups apply to a pyproject.toml or lock file, and layer %q's requirements list none (in a requirements file, write pkg[extra])", l.Name)
 		}
 		if len(l.Runtimes) == 0 {
 			l.Runtimes = c.Runtimes

@@ -234,7 +234,7 @@ func keptHeaders(h http.Header) http.Header {
 	out := http.Header{}
 	for _, k := range keptHeaderNames {
 		if v := h.Values(k); len(v) > 0 {
-			out[k] = append([]string(nil), v...)
+			out[http.CanonicalHeaderKey(k)] = append([]string(nil), v...) // "Etag": what Get looks up
 		}
 	}
 	return out
@@ -247,9 +247,10 @@ func (e *entry) update(h http.Header, now time.Time) {
 			continue
 		}
 		if v := h.Values(k); len(v) > 0 {
-			e.Header[k] = append([]string(nil), v...)
+			e.Header.Del(k)
+			e.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 		} else if k == "Age" {
-			delete(e.Header, k) // an Age of the old response says nothing about this one
+			e.Header.Del(k) // an Age of the old response says nothing about this one
 		}
 	}
 	e.Stored = now
@@ -334,9 +335,12 @@ func parseEntry(data []byte) (*entry, []byte, error) {
 	if e.Status < 100 || e.Status > 599 {
 		return nil, nil, fmt.Errorf("status %d", e.Status)
 	}
-	if e.Header == nil {
-		e.Header = http.Header{}
+	// Entries written before the keys were canonical hold "ETag", which Get does not find.
+	h := http.Header{}
+	for k, v := range e.Header {
+		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], v...)
 	}
+	e.Header = h
 	return &e, body, nil
 }
 

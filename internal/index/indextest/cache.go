@@ -30,6 +30,10 @@ func CacheControl(v string) Option { return func(s *Server) { s.cacheControl = v
 // and metadata files carry both.
 func NoETag() Option { return func(s *Server) { s.noETag = true } }
 
+// NoLastModified sends an ETag without Last-Modified, so revalidation must use If-None-Match. Default:
+// pages and metadata files carry both.
+func NoLastModified() Option { return func(s *Server) { s.noLastModified = true } }
+
 // Latency delays every answer by d, as a distant index would. Default: none.
 func Latency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
 
@@ -164,7 +168,9 @@ func (s *Server) writeCacheable(w http.ResponseWriter, r *http.Request, contentT
 	if !s.noETag {
 		h.Set("ETag", etag)
 	}
-	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	if !s.noLastModified {
+		h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	}
 	notModified := false
 	if inm := r.Header.Get("If-None-Match"); inm != "" && !s.noETag {
 		for _, v := range strings.Split(inm, ",") {
@@ -172,7 +178,7 @@ func (s *Server) writeCacheable(w http.ResponseWriter, r *http.Request, contentT
 				notModified = true
 			}
 		}
-	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" && !s.noLastModified {
 		if t, err := http.ParseTime(ims); err == nil && !modified.After(t) {
 			notModified = true
 		}

@@ -41,10 +41,11 @@ type Server struct {
 	extras     []entry
 
 	// cache.go: caching headers, latency, and what was asked.
-	cacheControl string
-	noETag       bool
-	latency      time.Duration
-	static       string // NewStatic: the directory served
+	cacheControl   string
+	noETag         bool
+	noLastModified bool
+	latency        time.Duration
+	static         string // NewStatic: the directory served
 
 	data     sync.RWMutex        // guards projects, files and modified (Add changes them)
 	projects map[string][]*entry // normalized name → files sorted by filename

@@ -62,7 +62,7 @@ func (a *app) writeVersion(w io.Writer) {
 	fmt.Fprintf(w, "lambda-layers %s\n", v)
 	fmt.Fprintf(w, "go:       %s %s/%s\n", goVersion, runtime.GOOS, runtime.GOARCH)
 	if rev == "" {
-		fmt.Fprintf(w, "revision: unknown (built without VCS stamping: -buildvcs=false, or outside a git checkout)\n")
+		fmt.Fprintf(w, "revision: unknown (built without VCS stamping: -buildvcs=false, outside a git checkout, or in a git worktree, which go build does not stamp)\n")
 		return
 	}
 	if when != "" {

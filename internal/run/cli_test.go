@@ -179,7 +179,7 @@ func TestQuietVerboseJSON(t *testing.T) {
 	}
 	// Exit 3 is not all --quiet says: which layer is over what, and its biggest packages.
 	code, stdout, stderr := mainOut("report", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12", "--index-url", demoDir+"/index/simple",
-		"--cache-dir", cache, "--json", filepath.Join(t.TempDir(), "r.json"), "--budget-unzipped", "1KB", "--quiet")
+		"--cache-dir", cache, "--out", t.TempDir(), "--json", filepath.Join(t.TempDir(), "r.json"), "--budget-unzipped", "1KB", "--quiet")
 	if code != exitcode.Quota || stdout != "" || !strings.HasPrefix(stderr, "lambda-layers report: demo (python3.12 x86_64) is over the budget of 1.0 KB unzipped; its biggest packages: fastcrc 1.0.0") {
 		t.Errorf("--quiet over a budget: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}

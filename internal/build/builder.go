@@ -139,11 +139,6 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 				l.Warnings = append(l.Warnings, w)
 			}
 		}
-		// On the terminal too, not only in report.json and the comment: a newer Wheel-Version, an exclude
-		// glob that matched nothing, a package left to the runtime's own version.
-		for _, w := range l.Warnings {
-			fmt.Fprintf(env.Stderr, "warning: %s (%s %s): %s\n", l.Name, l.Runtime, l.Architecture, w)
-		}
 		rep.Layers = append(rep.Layers, l)
 	}
 	rep.Cache = b.finish()

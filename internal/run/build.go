@@ -97,6 +97,7 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 		return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)
 	}
 	rep := build.Build(a.ctx, env, plan)
+	a.warnings(rep)
 	if jsonOut == "" {
 		jsonOut = filepath.Join(o.out, "report.json")
 	}

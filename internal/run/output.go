@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
 // engineEnv is the world as the engine should see it: with --quiet its warnings and progress go
@@ -25,6 +26,20 @@ func (a *app) engineEnv() build.Env {
 func (a *app) verbosef(format string, args ...any) {
 	if a.verbose {
 		fmt.Fprintf(a.env.Stderr, format+"\n", args...)
+	}
+}
+
+// warnings writes every layer's warnings to standard error, naming the layer and target: a newer
+// Wheel-Version, an exclude glob that matched nothing, a package left to the runtime, a deprecated
+// runtime. The engine only puts them in the report; the action turns them into annotations.
+func (a *app) warnings(rep *report.Report) {
+	if a.quiet || rep == nil {
+		return
+	}
+	for _, l := range rep.Layers {
+		for _, w := range l.Warnings {
+			fmt.Fprintf(a.env.Stderr, "warning: %s (%s %s): %s\n", l.Name, l.Runtime, l.Architecture, w)
+		}
 	}
 }
 

@@ -122,6 +122,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 			return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
 		}
 		cur, base, info, baseErr = build.BuildHeadAndBase(a.ctx, env, plan, o.base, o.repo)
+		a.warnings(cur)
 		if baseErr != nil && !a.quiet {
 			fmt.Fprintf(a.env.Stderr, "warning: no comparison with the base: %v\n", baseErr)
 		}

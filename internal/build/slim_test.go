@@ -158,6 +158,9 @@ func TestBuildShared(t *testing.T) {
 	if filepath.Base(sh.SBOM) != "app-python3-x86_64.cdx.json" {
 		t.Errorf("SBOM %s", sh.SBOM)
 	}
+	if len(sh.Warnings) > 0 { // the layout asked for is no warning (it turned the check neutral)
+		t.Errorf("shared layer warns: %q", sh.Warnings)
+	}
 	for _, n := range zipNames(t, sh.Zip) {
 		if !strings.HasPrefix(n, "python/") || strings.HasPrefix(n, "python/lib/") {
 			t.Errorf("%s is not under python/ directly", n)

@@ -178,7 +178,12 @@ func TestSharedLayoutLabel(t *testing.T) {
 	if !strings.Contains(b.String(), "python3.11+3.12 x86_64") {
 		t.Errorf("table:\n%s", b.String())
 	}
-	if md := Markdown(cur, nil, MarkdownOptions{}); !strings.Contains(md, "python3.11+3.12 · x86_64") {
+	if md := Markdown(cur, nil, MarkdownOptions{}); !strings.Contains(md, "python3.11+3.12 · x86_64") ||
+		!strings.Contains(md, "One zip under `python/` serves python3.11, python3.12") {
 		t.Errorf("comment:\n%s", md)
+	}
+	// The layout the user asked for is no warning: the check stays a success.
+	if v := CheckVerdict(cur, Policy{}); v.Conclusion != ConclusionSuccess {
+		t.Errorf("verdict %+v, want success", v)
 	}
 }

@@ -972,6 +972,9 @@ func (r *renderer) layerDetails(g group, idx []int, l Layer, ld *LayerDiff, v ve
 	} else {
 		r.p("Zipped **%s** · unzipped **%s** · %s · %s\n\n", Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), plural(l.Files, "file", "files"), plural(len(l.Packages), "package", "packages"))
 	}
+	if l.Layout == "shared" {
+		r.p("One zip under `python/` serves %s: every wheel is pure Python and the resolutions agree.\n\n", text(strings.Join(l.Runtimes, ", ")))
+	}
 	if r.summary {
 		for _, i := range idx {
 			x := r.cur.Layers[i]

@@ -191,6 +191,14 @@ func (r *actionRun) relativize(rep *report.Report) {
 		for j, w := range l.Warnings {
 			l.Warnings[j] = fix(w)
 		}
+		for j := range l.Packages {
+			for k, by := range l.Packages[j].RequiredBy { // "/github/workspace/requirements.txt:3"
+				l.Packages[j].RequiredBy[k] = fix(by)
+			}
+		}
+		for j := range l.DeniedLicenses {
+			l.DeniedLicenses[j].Requirement = fix(l.DeniedLicenses[j].Requirement)
+		}
 		if l.Error != nil {
 			l.Error.File = r.rel(l.Error.File)
 			l.Error.Message = fix(l.Error.Message)

@@ -77,8 +77,15 @@ report:
 	if len(l.Excluded) != 1 || l.Excluded[0].Files != 2 || l.Excluded[0].Origin != "lambda-layers.yml:7" {
 		t.Errorf("excluded %+v", l.Excluded)
 	}
-	if len(l.DeniedLicenses) != 1 || l.DeniedLicenses[0].Requirement == "" {
+	// Paths as the repository knows them, not the container's workspace (the comment quotes them).
+	if len(l.DeniedLicenses) != 1 || l.DeniedLicenses[0].Requirement != "requirements.txt:1" {
 		t.Errorf("denied %+v", l.DeniedLicenses)
+	}
+	if rb := l.Packages[0].RequiredBy; len(rb) != 1 || rb[0] != "requirements.txt:1" {
+		t.Errorf("app-lib required by %q", rb)
+	}
+	if strings.Contains(string(data), ws.dir) {
+		t.Errorf("report.json names the workspace %s:\n%s", ws.dir, data)
 	}
 	if filepath.IsAbs(l.SBOM) || !strings.HasSuffix(l.SBOM, "api-python3.12-x86_64.cdx.json") {
 		t.Errorf("sbom %q", l.SBOM)

@@ -30,3 +30,10 @@ func CacheControlMaxAge(values []string) int64 { return parseCacheControl(values
 func WithDial(f func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(c *Client) { c.dial = f }
 }
+
+// SetMaxDownloadBytes lowers the cap on a download of unknown size for a test, returning a restore.
+func SetMaxDownloadBytes(n int64) (restore func()) {
+	old := maxDownloadBytes
+	maxDownloadBytes = n
+	return func() { maxDownloadBytes = old }
+}

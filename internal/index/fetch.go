@@ -204,6 +204,22 @@ type truncater interface {
 	Truncate(size int64) error
 }
 
+// maxDownloadBytes bounds a download whose size the index does not give: 4 GiB, beyond any wheel (a
+// layer holds 250 MB unzipped; the largest CUDA wheels are about 3 GB).
+var maxDownloadBytes int64 = 4 << 30
+
+type tooLargeError struct {
+	limit     int64
+	indexSize bool
+}
+
+func (e *tooLargeError) Error() string {
+	if e.indexSize {
+		return fmt.Sprintf("the server sent more than the %d bytes the index says", e.limit)
+	}
+	return fmt.Sprintf("the server sent more than %d bytes, more than any wheel", e.limit)
+}
+
 // Download writes f's content to dst, from dst's current offset, and returns the number of bytes written.
 // A failure worth retrying restarts the transfer from that offset, truncating dst there when it can (an
 // *os.File can). Hashes are not checked here: the caller checks them while writing to its cache.
@@ -219,6 +235,12 @@ func (c *Client) Download(ctx context.Context, f File, dst io.WriteSeeker) (int6
 	if err != nil {
 		return 0, fmt.Errorf("downloading %s: %w", f.Filename, err)
 	}
+	// A hostile index can stream a wheel without end (never stalling): stop at the size the index gave,
+	// else at maxDownloadBytes, before the disk fills.
+	limit := maxDownloadBytes
+	if f.Size > 0 {
+		limit = f.Size
+	}
 	var n, high int64
 	err = c.get(ctx, u, "", func(resp *http.Response) error {
 		if high > 0 { // an earlier attempt wrote something: start over
@@ -233,8 +255,11 @@ func (c *Client) Download(ctx context.Context, f File, dst io.WriteSeeker) (int6
 			}
 		}
 		var err error
-		n, err = io.Copy(dst, resp.Body)
+		n, err = io.Copy(dst, io.LimitReader(resp.Body, limit+1))
 		high = max(high, n)
+		if err == nil && n > limit {
+			err = &tooLargeError{limit: limit, indexSize: f.Size > 0} // not retried
+		}
 		return err
 	})
 	if err != nil {

@@ -544,6 +544,42 @@ func TestDownloadSizeMismatch(t *testing.T) {
 	}
 }
 
+// TestDownloadEndless: a server that streams a wheel without end (never stalling) is cut off after the
+// size the index gives, or after the cap when it gives none, and not retried; it filled the disk.
+func TestDownloadEndless(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		chunk := bytes.Repeat([]byte("x"), 4096)
+		for range 1 << 14 { // 64 MiB, "endless" for the test
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	defer index.SetMaxDownloadBytes(1 << 20)()
+	c := newClient(t, []string{srv.URL})
+	for _, tc := range []struct {
+		size int64
+		want string
+	}{
+		{1000, "more than the 1000 bytes the index says"},
+		{0, "more than 1048576 bytes"},
+	} {
+		requests.Store(0)
+		f := index.File{Filename: "evil-1.0-py3-none-any.whl", URL: srv.URL + "/evil-1.0-py3-none-any.whl", Size: tc.size}
+		var dst seekBuffer
+		n, err := c.Download(context.Background(), f, &dst)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), f.Filename) {
+			t.Errorf("size %d: err = %v, want %q", tc.size, err, tc.want)
+		}
+		if limit := max(tc.size, 1<<20); n > limit+1 || requests.Load() != 1 {
+			t.Errorf("size %d: wrote %d bytes in %d requests", tc.size, n, requests.Load())
+		}
+	}
+}
+
 func TestBodyCap(t *testing.T) {
 	t.Parallel()
 	s := indextest.New(t, []wheeltest.Spec{attrsA, attrsB})

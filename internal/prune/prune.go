@@ -182,7 +182,11 @@ func Apply(nodes []Node, exclude []string) (Result, error) {
 	slices.SortFunc(res.Dropped, func(a, b Dropped) int { return strings.Compare(a.Name, b.Name) })
 	if len(runtimeGone) > 0 {
 		slices.Sort(runtimeGone)
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the Lambda runtime's own %s now apply: their versions vary by runtime and region", strings.Join(runtimeGone, ", ")))
+		if len(runtimeGone) == 1 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the Lambda runtime's own %s now applies: its version varies by runtime and region", runtimeGone[0]))
+		} else {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the Lambda runtime's own %s now apply: their versions vary by runtime and region", strings.Join(runtimeGone, ", ")))
+		}
 	}
 	return res, nil
 }

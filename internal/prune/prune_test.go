@@ -2,6 +2,7 @@ package prune
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,14 @@ func TestBotoKeepsWhatRequestsNeeds(t *testing.T) {
 	}
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "runtime's own boto3, botocore, jmespath, python-dateutil, s3transfer, six now apply") {
 		t.Errorf("warnings %q", res.Warnings)
+	}
+	// One package: in the singular.
+	res, err = Apply(awsGraph(), []string{"urllib3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := "the Lambda runtime's own urllib3 now applies: its version varies by runtime and region"; !slices.Contains(res.Warnings, w) {
+		t.Errorf("warnings %q, want %q", res.Warnings, w)
 	}
 }
 

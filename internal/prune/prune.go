@@ -180,6 +180,9 @@ func Apply(nodes []Node, exclude []string) (Result, error) {
 	}
 	slices.Sort(res.Keep)
 	slices.SortFunc(res.Dropped, func(a, b Dropped) int { return strings.Compare(a.Name, b.Name) })
+	if len(res.Keep) == 0 && len(res.Dropped) > 0 {
+		res.Warnings = append(res.Warnings, "exclude-packages leaves no package in the layer: the zip is empty")
+	}
 	if len(runtimeGone) > 0 {
 		slices.Sort(runtimeGone)
 		if len(runtimeGone) == 1 {

@@ -81,6 +81,14 @@ func TestBotoKeepsWhatRequestsNeeds(t *testing.T) {
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "runtime's own boto3, botocore, jmespath, python-dateutil, s3transfer, six now apply") {
 		t.Errorf("warnings %q", res.Warnings)
 	}
+	// Everything excluded: an empty zip is worth a warning.
+	res, err = Apply(awsGraph()[:2], []string{"boto3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Keep) != 0 || !slices.Contains(res.Warnings, "exclude-packages leaves no package in the layer: the zip is empty") {
+		t.Errorf("keep %q, warnings %q", res.Keep, res.Warnings)
+	}
 	// One package: in the singular.
 	res, err = Apply(awsGraph(), []string{"urllib3"})
 	if err != nil {

@@ -25,7 +25,7 @@ func hintFor(err error, message string) string {
 	switch {
 	case errors.Is(err, index.ErrUnsafeLink):
 		// The index answered, with a link or redirect we refuse (wrapped in a *url.Error, a net.Error).
-		return "\n  hint: the index answered with a link this tool does not follow; use an http(s) index that links its files by http(s), or a local folder index for local files"
+		return "\n  hint: the server answered with a link or redirect to a scheme this tool does not follow from the network; use an http(s) index (or URL) that stays on http(s), or a local folder index for local files"
 	case errors.Is(err, fs.ErrNotExist):
 		return "\n  hint: check the path; relative paths are from the folder you run in (an -r or -c inside a file: from that file's folder)"
 	case errors.As(err, &pe) && errors.Is(err, syscall.EISDIR):

@@ -33,7 +33,7 @@ func TestHintFor(t *testing.T) {
 		{fmt.Errorf("reading: %w", isDir), dir + " is a folder: pass the requirements or lock file in it (-r " + filepath.Join(dir, "requirements.txt") + ")"},
 		{errors.New("something else"), ""},
 		// A refused redirect comes wrapped in a *url.Error, a net.Error, but the index did answer.
-		{&url.Error{Op: "Get", URL: "file:///etc/passwd", Err: fmt.Errorf("%w: redirected to a file URL", index.ErrUnsafeLink)}, "a link this tool does not follow"},
+		{&url.Error{Op: "Get", URL: "file:///etc/passwd", Err: fmt.Errorf("%w: redirected to a file URL", index.ErrUnsafeLink)}, "a link or redirect to a scheme this tool does not follow"},
 	} {
 		got := Hint(c.err)
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +43,8 @@ var forbidden = map[string][]string{
 	"prune":   {"run", "action", "build", "report", "github", "publish", "oci", "config", "fetch"},
 	// Writing files the next workflow step can read is a leaf helper.
 	"outfile": {"*"},
+	// Markdown escaping is a leaf: it knows nothing of reports.
+	"mdtext": {"*"},
 	// The pip oracle's corpus builder is for tests only; production code never imports it.
 	"oracletest": {"*"},
 }
@@ -109,6 +113,31 @@ func TestDepcheck(t *testing.T) {
 		}
 		if slices.Contains(have, "oracletest") {
 			t.Errorf("internal/%s imports internal/oracletest, which is for tests only", pkg)
+		}
+	}
+}
+
+// maxPackageLines keeps packages small enough to see whole: past it, a package holds more than one
+// job and should be split (issue 9).
+const maxPackageLines = 3000
+
+func TestPackageSize(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{.Dir}}|{{join .GoFiles " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.SplitN(line, "|", 3)
+		n := 0
+		for _, f := range strings.Fields(parts[2]) {
+			b, err := os.ReadFile(filepath.Join(parts[1], f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += strings.Count(string(b), "\n")
+		}
+		if n > maxPackageLines {
+			t.Errorf("%s has %d lines of non-test Go, over %d: split it by job", parts[0], n, maxPackageLines)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 )
 
 // wantsCheck says whether this run posts the status check, and why not when it does not. By default
@@ -44,7 +45,7 @@ func (r *actionRun) postCheck(ctx context.Context, cur *report.Report, d *report
 	v := report.CheckVerdict(cur, policy)
 	o := ri.options(github.MaxCheckSummaryChars)
 	o.LimitName = "the Checks API's limit of 65,535 characters"
-	summary := strings.TrimPrefix(report.Markdown(cur, d, o), report.Marker+"\n")
+	summary := strings.TrimPrefix(markdown.Comment(cur, d, o), markdown.Marker+"\n")
 	r.sendCheck(ctx, sha, v, summary, anns)
 }
 

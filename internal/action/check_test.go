@@ -13,6 +13,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/github"
 	"github.com/lambda-layers/lambda-layers/internal/github/githubtest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 )
 
 // checkRepo is a repository whose data layer grows over its 100 KB zipped budget between base and head.
@@ -341,7 +342,7 @@ func TestCheckSummaryCutToTheLimit(t *testing.T) {
 		t.Errorf("summary of %d characters", n)
 	}
 	if !strings.Contains(s, "Shortened to fit the Checks API's limit of 65,535 characters") || !strings.Contains(s, "| `layer-399` |") ||
-		strings.Contains(s, report.Marker) {
+		strings.Contains(s, markdown.Marker) {
 		t.Errorf("summary:\n%s", s[:2000])
 	}
 	if crs[0].Conclusion != "failure" || crs[0].Title != "layer-399: over budget, 1.2 of 1 MB zipped" {

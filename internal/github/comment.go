@@ -10,15 +10,14 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v90/github"
-
-	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 )
 
 // Marker starts every report comment; the sticky comment is found by it. The report package writes it.
-const Marker = report.Marker
+const Marker = markdown.Marker
 
 // MaxCommentChars is GitHub's limit on a comment body.
-const MaxCommentChars = report.MaxCommentChars
+const MaxCommentChars = markdown.MaxCommentChars
 
 // maxPages bounds the comment listing (100 a page): a pull request with more than 10,000 comments
 // gets a new report comment rather than an endless walk.

@@ -1,43 +1,47 @@
-package report
+package report_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
+	"github.com/lambda-layers/lambda-layers/internal/report/reporttest"
 )
 
 func TestCompare(t *testing.T) {
 	t.Parallel()
-	head := &Report{Layers: []Layer{
-		mkLayer("app", "python3.12", "x86_64",
-			pkg("requests", "2.32.3", 0.4),
-			pkg("urllib3", "2.2.3", 0.9, "requests 2.32.3"),
-			pkg("boto3", "1.35.0", 0.4),
-			pkg("botocore", "1.35.0", 80, "boto3 1.35.0"),
-			pkg("jmespath", "1.0.1", 0.1, "botocore 1.35.0", "boto3 1.35.0"),
-			pkg("attrs", "23.1.0", 0.3),
-			pkg("six", "1.16.0", 0.1)),
-		mkLayer("new", "python3.12", "x86_64", pkg("x", "1", 1)),
-		{Name: "bad", Runtime: "python3.12", Architecture: "x86_64", Error: &Failure{Message: "boom"}},
-		mkLayer("basebad", "python3.12", "x86_64", pkg("x", "1", 1)),
-		mkLayer("same", "python3.12", "x86_64", pkg("x", "1", 1)),
+	head := &report.Report{Layers: []report.Layer{
+		reporttest.MkLayer("app", "python3.12", "x86_64",
+			reporttest.Pkg("requests", "2.32.3", 0.4),
+			reporttest.Pkg("urllib3", "2.2.3", 0.9, "requests 2.32.3"),
+			reporttest.Pkg("boto3", "1.35.0", 0.4),
+			reporttest.Pkg("botocore", "1.35.0", 80, "boto3 1.35.0"),
+			reporttest.Pkg("jmespath", "1.0.1", 0.1, "botocore 1.35.0", "boto3 1.35.0"),
+			reporttest.Pkg("attrs", "23.1.0", 0.3),
+			reporttest.Pkg("six", "1.16.0", 0.1)),
+		reporttest.MkLayer("new", "python3.12", "x86_64", reporttest.Pkg("x", "1", 1)),
+		{Name: "bad", Runtime: "python3.12", Architecture: "x86_64", Error: &report.Failure{Message: "boom"}},
+		reporttest.MkLayer("basebad", "python3.12", "x86_64", reporttest.Pkg("x", "1", 1)),
+		reporttest.MkLayer("same", "python3.12", "x86_64", reporttest.Pkg("x", "1", 1)),
 	}}
 	// six: same version, another wheel.
 	head.Layers[0].Packages[6].Wheel = "six-1.16.0-py2.py3-none-any.whl"
-	base := &Report{Revision: "abc", Layers: []Layer{
-		mkLayer("app", "python3.12", "x86_64",
-			pkg("requests", "2.31.0", 0.39),
-			pkg("urllib3", "2.2.3", 0.9, "requests 2.31.0"),
-			pkg("pandas", "2.2.0", 40),
-			pkg("numpy", "2.0.0", 30, "pandas 2.2.0"),
-			pkg("attrs", "24.2.0", 0.3),
-			pkg("six", "1.16.0", 0.1)),
-		mkLayer("gone", "python3.12", "x86_64", pkg("y", "1", 2)),
-		mkLayer("bad", "python3.12", "x86_64", pkg("x", "1", 1)),
-		{Name: "basebad", Runtime: "python3.12", Architecture: "x86_64", Error: &Failure{Message: "old boom"}},
-		mkLayer("same", "python3.12", "x86_64", pkg("x", "1", 1)),
+	base := &report.Report{Revision: "abc", Layers: []report.Layer{
+		reporttest.MkLayer("app", "python3.12", "x86_64",
+			reporttest.Pkg("requests", "2.31.0", 0.39),
+			reporttest.Pkg("urllib3", "2.2.3", 0.9, "requests 2.31.0"),
+			reporttest.Pkg("pandas", "2.2.0", 40),
+			reporttest.Pkg("numpy", "2.0.0", 30, "pandas 2.2.0"),
+			reporttest.Pkg("attrs", "24.2.0", 0.3),
+			reporttest.Pkg("six", "1.16.0", 0.1)),
+		reporttest.MkLayer("gone", "python3.12", "x86_64", reporttest.Pkg("y", "1", 2)),
+		reporttest.MkLayer("bad", "python3.12", "x86_64", reporttest.Pkg("x", "1", 1)),
+		{Name: "basebad", Runtime: "python3.12", Architecture: "x86_64", Error: &report.Failure{Message: "old boom"}},
+		reporttest.MkLayer("same", "python3.12", "x86_64", reporttest.Pkg("x", "1", 1)),
 	}}
-	d := Compare(head, base)
+	d := report.Compare(head, base)
 	if d.BaseSHA != "abc" {
 		t.Errorf("BaseSHA = %q", d.BaseSHA)
 	}
@@ -45,11 +49,11 @@ func TestCompare(t *testing.T) {
 	for _, l := range d.Layers {
 		status[l.Name] = l.Status
 	}
-	if want := map[string]string{"app": LayerChanged, "new": LayerNew, "bad": LayerFailed, "basebad": LayerBaseFailed,
-		"same": LayerUnchanged, "gone": LayerRemoved}; !reflect.DeepEqual(status, want) {
+	if want := map[string]string{"app": report.LayerChanged, "new": report.LayerNew, "bad": report.LayerFailed, "basebad": report.LayerBaseFailed,
+		"same": report.LayerUnchanged, "gone": report.LayerRemoved}; !reflect.DeepEqual(status, want) {
 		t.Errorf("statuses %v, want %v", status, want)
 	}
-	if g := d.Layer("gone", "python3.12", "x86_64"); g.UnzippedDelta != -2*mb {
+	if g := d.Layer("gone", "python3.12", "x86_64"); g.UnzippedDelta != -2*reporttest.MB {
 		t.Errorf("a removed layer's delta is minus its size: %d", g.UnzippedDelta)
 	}
 	app := d.Layer("app", "python3.12", "x86_64")
@@ -57,8 +61,8 @@ func TestCompare(t *testing.T) {
 	for _, c := range app.Changes {
 		kinds[c.Name] = c.Kind
 	}
-	if want := map[string]string{"requests": ChangeUpgraded, "boto3": ChangeAdded, "botocore": ChangeAdded, "jmespath": ChangeAdded,
-		"pandas": ChangeRemoved, "numpy": ChangeRemoved, "attrs": ChangeDowngraded, "six": ChangeRebuilt}; !reflect.DeepEqual(kinds, want) {
+	if want := map[string]string{"requests": report.ChangeUpgraded, "boto3": report.ChangeAdded, "botocore": report.ChangeAdded, "jmespath": report.ChangeAdded,
+		"pandas": report.ChangeRemoved, "numpy": report.ChangeRemoved, "attrs": report.ChangeDowngraded, "six": report.ChangeRebuilt}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("changes %v, want %v", kinds, want)
 	}
 	if app.Changes[0].Name != "botocore" {
@@ -78,56 +82,30 @@ func TestCompare(t *testing.T) {
 	if _, ok := causes["botocore"]; ok {
 		t.Error("botocore came with boto3: not a cause of its own")
 	}
-	if app.Causes[0].Package != "boto3" || app.Causes[0].UnzippedDelta != pkg("", "", 0.4).pkg().UnzippedBytes+80*mb+pkg("", "", 0.1).pkg().UnzippedBytes {
+	if app.Causes[0].Package != "boto3" || app.Causes[0].UnzippedDelta != reporttest.Pkg("", "", 0.4).Package().UnzippedBytes+80*reporttest.MB+reporttest.Pkg("", "", 0.1).Package().UnzippedBytes {
 		t.Errorf("boto3 with its dependencies is the biggest cause: %+v", app.Causes[0])
 	}
-	if Compare(head, nil) != nil {
+	if report.Compare(head, nil) != nil {
 		t.Error("no base, no diff")
-	}
-}
-
-func TestCausesCycle(t *testing.T) {
-	t.Parallel()
-	head := []Package{
-		{Name: "a", Version: "1", UnzippedBytes: 10, RequiredBy: []string{"b 1"}},
-		{Name: "b", Version: "1", UnzippedBytes: 20, RequiredBy: []string{"a 1"}},
-		{Name: "c", Version: "1", UnzippedBytes: 5, RequiredBy: []string{"b 1"}},
-	}
-	changes := packageChanges(head, nil)
-	cs := causes(changes, head, nil)
-	if len(cs) != 1 || cs[0].UnzippedDelta != 35 {
-		t.Errorf("a cycle of added packages is one cause: %+v", cs)
-	}
-}
-
-func TestVersionOrder(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"1.10", "1.9", 1}, {"2.0.0rc1", "2.0.0", -1}, {"1.0.post1", "1.0", 1}, {"1.0", "1.0.0", 0}, {"weird", "weirder", -1}} {
-		if got := compareVersions(c.a, c.b); got != c.want {
-			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
-		}
 	}
 }
 
 func TestDeniedLicense(t *testing.T) {
 	t.Parallel()
-	base := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []Package{
+	base := &report.Report{Layers: []report.Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []report.Package{
 		{Name: "requests", Version: "2.32.3", Wheel: "r.whl", License: "Apache-2.0", RequiredBy: []string{"requirements.txt:1"}},
 		{Name: "chardet", Version: "5.0", Wheel: "c5.whl", License: "LGPL-2.1-or-later", RequiredBy: []string{"requests 2.32.3"}},
 	}}}}
-	head := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []Package{
+	head := &report.Report{Layers: []report.Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: []report.Package{
 		{Name: "requests", Version: "2.32.3", Wheel: "r.whl", License: "Apache-2.0", RequiredBy: []string{"requirements.txt:1"}},
 		{Name: "chardet", Version: "6.0", Wheel: "c6.whl", License: "MIT", RequiredBy: []string{"requests 2.32.3"}},
 		{Name: "gpl-lib", Version: "1.0", Wheel: "g.whl", License: "GPL-3.0-only", RequiredBy: []string{"helper 1.0"}},
 		{Name: "helper", Version: "1.0", Wheel: "h.whl", License: "MIT", RequiredBy: []string{"requirements.txt:4"}},
 	}}}}
-	p := Policy{DenyLicenses: []string{"GPL-3.0-only", "AGPL-3.0-only"}}
-	Evaluate(head, p)
-	head.Diff = Compare(head, base)
-	Evaluate(head, p)
+	p := report.Policy{DenyLicenses: []string{"GPL-3.0-only", "AGPL-3.0-only"}}
+	report.Evaluate(head, p)
+	head.Diff = report.Compare(head, base)
+	report.Evaluate(head, p)
 	d := head.Layers[0].DeniedLicenses
 	if len(d) != 1 || d[0].Package != "gpl-lib" || d[0].Requirement != "requirements.txt:4" {
 		t.Fatalf("denied %+v", d)
@@ -135,32 +113,32 @@ func TestDeniedLicense(t *testing.T) {
 	if !p.Fails(head) {
 		t.Error("a denied licence does not fail the check")
 	}
-	if v := CheckVerdict(head, p); v.Conclusion != ConclusionFailure || !strings.Contains(v.Title, "gpl-lib 1.0 is licensed GPL-3.0-only") || !strings.Contains(v.Title, "requirements.txt:4") {
+	if v := report.CheckVerdict(head, p); v.Conclusion != report.ConclusionFailure || !strings.Contains(v.Title, "gpl-lib 1.0 is licensed GPL-3.0-only") || !strings.Contains(v.Title, "requirements.txt:4") {
 		t.Errorf("verdict %+v", v)
 	}
-	md := Markdown(head, head.Diff, MarkdownOptions{})
+	md := markdown.Comment(head, head.Diff, markdown.Options{})
 	for _, want := range []string{"| Licence |", "LGPL-2.1-or-later → MIT", "⛔ GPL-3.0-only (denied)", "**This check fails**"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("comment lacks %q:\n%s", want, md)
 		}
 	}
 	// Without a licence change or a denied one, the table keeps its columns.
-	Evaluate(head, Policy{})
-	head.Diff = Compare(&Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: head.Layers[0].Packages[:1]}}}, base)
-	if md := Markdown(head, head.Diff, MarkdownOptions{}); strings.Contains(md, "| Licence |") {
+	report.Evaluate(head, report.Policy{})
+	head.Diff = report.Compare(&report.Report{Layers: []report.Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", Packages: head.Layers[0].Packages[:1]}}}, base)
+	if md := markdown.Comment(head, head.Diff, markdown.Options{}); strings.Contains(md, "| Licence |") {
 		t.Errorf("licence column without a reason:\n%s", md)
 	}
 }
 
 func TestSlimmedInComment(t *testing.T) {
 	t.Parallel()
-	cur := &Report{Layers: []Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000,
-		Packages:         []Package{{Name: "requests", Version: "2.32.3", Wheel: "r.whl", UnzippedBytes: 3000}},
-		ExcludedPackages: []ExcludedPackage{{Name: "boto3", Reason: "excluded", WheelBytes: 139_000}, {Name: "jmespath", Reason: "only needed by excluded packages", WheelBytes: 20_000}},
-		Excluded:         []ExcludeRule{{Pattern: "**/tests/**", Files: 1194, UnzippedBytes: 14831412, ZippedBytes: 3541343}, {Pattern: "**/*.rst"}},
+	cur := &report.Report{Layers: []report.Layer{{Name: "app", Runtime: "python3.12", Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000,
+		Packages:         []report.Package{{Name: "requests", Version: "2.32.3", Wheel: "r.whl", UnzippedBytes: 3000}},
+		ExcludedPackages: []report.ExcludedPackage{{Name: "boto3", Reason: "excluded", WheelBytes: 139_000}, {Name: "jmespath", Reason: "only needed by excluded packages", WheelBytes: 20_000}},
+		Excluded:         []report.ExcludeRule{{Pattern: "**/tests/**", Files: 1194, UnzippedBytes: 14831412, ZippedBytes: 3541343}, {Pattern: "**/*.rst"}},
 	}}}
-	Evaluate(cur, Policy{})
-	md := Markdown(cur, nil, MarkdownOptions{})
+	report.Evaluate(cur, report.Policy{})
+	md := markdown.Comment(cur, nil, markdown.Options{})
 	for _, want := range []string{"Left out by `exclude-packages`: `boto3`, and `jmespath`, which only they needed (wheels of 155.3 KB)", "`**/tests/**` 1,194 files, 14.1 MB unzipped, 3.4 MB zipped"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("comment lacks %q:\n%s", want, md)
@@ -170,20 +148,20 @@ func TestSlimmedInComment(t *testing.T) {
 
 func TestSharedLayoutLabel(t *testing.T) {
 	t.Parallel()
-	cur := &Report{Layers: []Layer{{Name: "web", Runtime: "python3.11", Runtimes: []string{"python3.11", "python3.12"}, Layout: "shared",
-		Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000, Packages: []Package{{Name: "a", Version: "1", UnzippedBytes: 3000}}}}}
-	Evaluate(cur, Policy{})
+	cur := &report.Report{Layers: []report.Layer{{Name: "web", Runtime: "python3.11", Runtimes: []string{"python3.11", "python3.12"}, Layout: "shared",
+		Architecture: "x86_64", ZippedBytes: 1000, UnzippedBytes: 3000, Packages: []report.Package{{Name: "a", Version: "1", UnzippedBytes: 3000}}}}}
+	report.Evaluate(cur, report.Policy{})
 	var b strings.Builder
 	cur.Table(&b)
 	if !strings.Contains(b.String(), "python3.11+3.12 x86_64") {
 		t.Errorf("table:\n%s", b.String())
 	}
-	if md := Markdown(cur, nil, MarkdownOptions{}); !strings.Contains(md, "python3.11+3.12 · x86_64") ||
+	if md := markdown.Comment(cur, nil, markdown.Options{}); !strings.Contains(md, "python3.11+3.12 · x86_64") ||
 		!strings.Contains(md, "One zip under `python/` serves python3.11, python3.12") {
 		t.Errorf("comment:\n%s", md)
 	}
 	// The layout the user asked for is no warning: the check stays a success.
-	if v := CheckVerdict(cur, Policy{}); v.Conclusion != ConclusionSuccess {
+	if v := report.CheckVerdict(cur, report.Policy{}); v.Conclusion != report.ConclusionSuccess {
 		t.Errorf("verdict %+v, want success", v)
 	}
 }

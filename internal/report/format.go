@@ -2,11 +2,11 @@ package report
 
 import (
 	"fmt"
-	"html"
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 )
 
 // LimitSize formats a limit or budget: whole MB without a decimal ("250 MB"), else as Bytes.
@@ -40,10 +40,10 @@ func pct(used, limit int64) int64 {
 	return p
 }
 
-func percent(used, limit int64) string { return strconv.FormatInt(pct(used, limit), 10) + "%" }
+func Percent(used, limit int64) string { return strconv.FormatInt(pct(used, limit), 10) + "%" }
 
-// gauge is a ten-cell bar of used against limit: "███████░░░".
-func gauge(used, limit int64) string {
+// Gauge is a ten-cell bar of used against limit: "███████░░░".
+func Gauge(used, limit int64) string {
 	n := 0
 	if limit > 0 {
 		n = int(float64(used) / float64(limit) * 10)
@@ -52,117 +52,8 @@ func gauge(used, limit int64) string {
 	return strings.Repeat("█", n) + strings.Repeat("░", 10-n)
 }
 
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func shortSHA(s string) string {
-	if len(s) > 7 && isHex(s) {
-		return s[:7]
-	}
-	return s
-}
-
-func isHex(s string) bool {
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// oneLine folds whitespace runs (newlines included) into single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// code is an inline code span that is safe in a GFM table cell: it takes more backticks than the text
-// holds in a row, and escapes pipes (GFM splits cells before it parses code spans).
-func code(s string) string {
-	s = oneLine(s)
-	if s == "" {
-		return ""
-	}
-	run, longest := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// text escapes plain text for Markdown, table cells included. An underscore between letters or
-// digits cannot start or end emphasis in GFM, so "x86_64" stays as it is.
-func text(s string) string {
-	rs := []rune(oneLine(s))
-	var b strings.Builder
-	alnum := func(i int) bool {
-		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
-	}
-	for i, c := range rs {
-		if strings.ContainsRune("\\`*[]<>|#~&!", c) || c == '_' && !(alnum(i-1) && alnum(i+1)) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// plural is "1 package", "2 packages", "1,875 packages".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return thousands(n) + " " + many
-}
-
-// htmlText escapes text inside an HTML block (<summary>), where Markdown is not parsed.
-func htmlText(s string) string { return html.EscapeString(oneLine(s)) }
-
-// fenced is a fenced code block holding s verbatim, with a fence longer than any in s.
-func fenced(lang, s string) string {
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
-}
-
-// clip shortens s to at most n bytes (on a rune boundary), saying how much was left out.
-func clip(s string, n int) (string, bool) {
-	if n <= 0 || len(s) <= n {
-		return s, false
-	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("\n… (%s more characters)", thousands(len(s)-cut)), true
-}
-
-// quotaLabel names a quota's limit for people: "250 MB unzipped", "budget 40 MB zipped".
-func quotaLabel(q Quota) string {
+// QuotaLabel names a quota's limit for people: "250 MB unzipped", "budget 40 MB zipped".
+func QuotaLabel(q Quota) string {
 	switch q.Name {
 	case "zipped-direct-upload":
 		return LimitSize(q.LimitBytes) + " zipped (direct upload)"
@@ -192,24 +83,24 @@ func (q Quota) ratioUsed() (used, limit int64) {
 
 // Levels of a verdict, from the best.
 const (
-	levelOK = iota
-	levelWarn
-	levelExceeded
-	levelFailed
+	LevelOK = iota
+	LevelWarn
+	LevelExceeded
+	LevelFailed
 )
 
-// verdict is how one layer (or function) stands, in words.
-type verdict struct {
-	level  int
-	words  string // "ok", "85% of 250 MB unzipped", "over budget 40 MB zipped"
-	s3     bool   // over 50 MB zipped: publishing goes through S3
-	s3Near bool   // at or over the warn share of 50 MB zipped
-	// used and limit of the tightest blocking quota, for the gauge.
-	used, limit int64
+// Standing is how one layer (or function) stands, in words.
+type Standing struct {
+	Level  int
+	Words  string // "ok", "85% of 250 MB unzipped", "over budget 40 MB zipped"
+	S3     bool   // over 50 MB zipped: publishing goes through S3
+	S3Near bool   // at or over the warn share of 50 MB zipped
+	// Used and Limit of the tightest blocking quota, for the gauge.
+	Used, Limit int64
 }
 
-func judgeQuotas(qs []Quota) verdict {
-	v := verdict{level: levelOK}
+func JudgeQuotas(qs []Quota) Standing {
+	v := Standing{Level: LevelOK}
 	var over, near []string
 	best := -1.0
 	for _, q := range qs {
@@ -217,44 +108,44 @@ func judgeQuotas(qs []Quota) verdict {
 		if !q.Blocking {
 			switch q.State {
 			case StateExceeded:
-				v.s3 = true
+				v.S3 = true
 			case StateWarn:
-				v.s3Near = true
+				v.S3Near = true
 			}
 			continue
 		}
 		if limit > 0 {
 			if r := float64(used) / float64(limit); r > best {
-				best, v.used, v.limit = r, used, limit
+				best, v.Used, v.Limit = r, used, limit
 			}
 		}
 		switch q.State {
 		case StateExceeded:
-			over = append(over, "over "+quotaLabel(q))
+			over = append(over, "over "+QuotaLabel(q))
 		case StateWarn:
-			near = append(near, percent(used, limit)+" of "+quotaLabel(q))
+			near = append(near, Percent(used, limit)+" of "+QuotaLabel(q))
 		}
 	}
 	switch {
 	case len(over) > 0:
-		v.level, v.words = levelExceeded, strings.Join(over, ", ")
+		v.Level, v.Words = LevelExceeded, strings.Join(over, ", ")
 	case len(near) > 0:
-		v.level, v.words = levelWarn, strings.Join(near, ", ")
+		v.Level, v.Words = LevelWarn, strings.Join(near, ", ")
 	default:
-		v.words = "ok"
+		v.Words = "ok"
 	}
 	return v
 }
 
-func judge(l Layer) verdict {
+func Judge(l Layer) Standing {
 	if l.Error != nil {
-		return verdict{level: levelFailed, words: "build failed"}
+		return Standing{Level: LevelFailed, Words: "build failed"}
 	}
 	qs := l.Quotas
 	if len(qs) == 0 {
 		qs = Quotas(l.ZippedBytes, l.UnzippedBytes, 0)
 	}
-	return judgeQuotas(qs)
+	return JudgeQuotas(qs)
 }
 
 // WriteTable writes the terminal summary: one row per layer (with its change against the base when d
@@ -273,7 +164,7 @@ func (o TableOptions) paint(s string, level int) string {
 	if !o.Color {
 		return s
 	}
-	code := map[int]string{levelOK: "32", levelWarn: "33", levelExceeded: "1;31", levelFailed: "1;31"}[level]
+	code := map[int]string{LevelOK: "32", LevelWarn: "33", LevelExceeded: "1;31", LevelFailed: "1;31"}[level]
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
@@ -299,31 +190,31 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 	}
 	row(cols("LAYER", "TARGET", "PACKAGES", "ZIPPED", "UNZIPPED", "OF MAX", "Δ UNZIPPED", "STATE")...)
 	for _, l := range r.Layers {
-		tgt := runtimeLabel(l) + " " + l.Architecture
+		tgt := RuntimeLabel(l) + " " + l.Architecture
 		delta := ""
 		if ld := d.Layer(l.Name, l.Runtime, l.Architecture); ld != nil {
 			delta = terminalDelta(ld)
 		}
 		if l.Error != nil {
-			row(cols(l.Name, tgt, "-", "-", "-", "-", delta, o.paint("FAILED", levelFailed))...)
+			row(cols(l.Name, tgt, "-", "-", "-", "-", delta, o.paint("FAILED", LevelFailed))...)
 			continue
 		}
-		v := judge(l)
-		st := v.words
-		switch v.level {
-		case levelExceeded:
+		v := Judge(l)
+		st := v.Words
+		switch v.Level {
+		case LevelExceeded:
 			st = "EXCEEDED: " + st
-		case levelWarn:
+		case LevelWarn:
 			st = "warn: " + st
 		}
-		if v.s3 {
+		if v.S3 {
 			st += " (needs S3 upload)"
 		}
 		p := "-"
-		if v.limit > 0 {
-			p = fmt.Sprintf("%.1f%%", float64(v.used)/float64(v.limit)*100)
+		if v.Limit > 0 {
+			p = fmt.Sprintf("%.1f%%", float64(v.Used)/float64(v.Limit)*100)
 		}
-		row(cols(l.Name, tgt, strconv.Itoa(len(l.Packages)), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), p, delta, o.paint(st, v.level))...)
+		row(cols(l.Name, tgt, strconv.Itoa(len(l.Packages)), Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), p, delta, o.paint(st, v.Level))...)
 	}
 	if d != nil {
 		for _, ld := range d.Layers {
@@ -346,13 +237,13 @@ func (r *Report) WriteTableWith(w io.Writer, d *Diff, o TableOptions) {
 	if len(r.Functions) > 0 {
 		fmt.Fprintf(w, "\n%-24s %-20s %6s %10s %6s  %s\n", "FUNCTION", "TARGET", "LAYERS", "UNZIPPED", "OF MAX", "STATE")
 		for _, f := range r.Functions {
-			v := judgeQuotas(f.Quotas)
-			st := v.words
+			v := JudgeQuotas(f.Quotas)
+			st := v.Words
 			if len(f.Missing) > 0 {
 				st += " (not built: " + strings.Join(f.Missing, ", ") + ")"
 			}
 			fmt.Fprintf(w, "%-24s %-20s %6d %10s %5.1f%%  %s\n", f.Name, strings.TrimSpace(f.Runtime+" "+f.Architecture),
-				len(f.Layers), Bytes(f.UnzippedBytes), float64(f.UnzippedBytes)/float64(LimitUnzipped)*100, o.paint(st, v.level))
+				len(f.Layers), Bytes(f.UnzippedBytes), float64(f.UnzippedBytes)/float64(LimitUnzipped)*100, o.paint(st, v.Level))
 		}
 	}
 }
@@ -368,7 +259,7 @@ func (r *Report) Breaches() []string {
 			}
 			what := q.Note
 			if what == "" {
-				what = "over " + quotaLabel(q)
+				what = "over " + QuotaLabel(q)
 			}
 			parts := make([]string, len(q.Biggest))
 			for i, p := range q.Biggest {
@@ -415,7 +306,7 @@ func (r *Report) writeTerminalChanges(w io.Writer, d *Diff) {
 		}
 		fmt.Fprintf(w, "  %s %s %s: %s%s unzipped, %s zipped\n", ld.Name, ld.Runtime, ld.Architecture, what, Delta(ld.UnzippedDelta), Delta(ld.ZippedDelta))
 		if ld.Status == LayerBaseFailed && ld.BaseError != nil {
-			fmt.Fprintf(w, "    the base did not build: %s\n", firstLine(ld.BaseError.Message))
+			fmt.Fprintf(w, "    the base did not build: %s\n", mdtext.FirstLine(ld.BaseError.Message))
 		}
 		for i, c := range ld.Changes {
 			if i == perLayer {
@@ -446,16 +337,11 @@ func changeText(c PackageChange) string {
 func baseName(ref, sha string) string {
 	switch {
 	case ref != "" && sha != "" && !strings.HasPrefix(sha, ref):
-		return ref + " (" + shortSHA(sha) + ")"
+		return ref + " (" + mdtext.ShortSHA(sha) + ")"
 	case sha != "":
-		return shortSHA(sha)
+		return mdtext.ShortSHA(sha)
 	case ref != "":
 		return ref
 	}
 	return "the base"
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }

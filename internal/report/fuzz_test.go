@@ -1,8 +1,12 @@
-package report
+package report_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
+	"github.com/lambda-layers/lambda-layers/internal/report/reporttest"
 )
 
 // FuzzMarkdown feeds arbitrary names, versions and messages (a report.json anyone can write) to the
@@ -16,19 +20,19 @@ func FuzzMarkdown(f *testing.F) {
 		if limit < 200 || limit > 1<<20 {
 			limit = 200 + (limit%4000+4000)%4000
 		}
-		ok := mkLayer(name, runtime, "x86_64", pkg(name+"-pkg", version, 3), pkg("six", version, 1))
-		bad := mkLayer(name, runtime, "arm64")
-		bad.Error = &Failure{Message: msg, File: msg, Line: 3, Package: version}
-		cur := &Report{Layers: []Layer{ok, bad}}
-		base := &Report{Layers: []Layer{mkLayer(name, runtime, "x86_64", pkg("six", "0", 2))}}
-		Evaluate(cur, Policy{Budgets: map[string]Budget{name: {UnzippedBytes: 2 * mb}}})
-		d := Compare(cur, base)
-		o := MarkdownOptions{MaxChars: limit, BaseRef: msg, HeadSHA: version, RepoURL: "https://github.com/o/r"}
-		md := Markdown(cur, d, o)
-		if !strings.HasPrefix(md, Marker+"\n") || len(md) > limit {
-			t.Fatalf("comment: %d bytes (limit %d), marker %v", len(md), limit, strings.HasPrefix(md, Marker))
+		ok := reporttest.MkLayer(name, runtime, "x86_64", reporttest.Pkg(name+"-pkg", version, 3), reporttest.Pkg("six", version, 1))
+		bad := reporttest.MkLayer(name, runtime, "arm64")
+		bad.Error = &report.Failure{Message: msg, File: msg, Line: 3, Package: version}
+		cur := &report.Report{Layers: []report.Layer{ok, bad}}
+		base := &report.Report{Layers: []report.Layer{reporttest.MkLayer(name, runtime, "x86_64", reporttest.Pkg("six", "0", 2))}}
+		report.Evaluate(cur, report.Policy{Budgets: map[string]report.Budget{name: {UnzippedBytes: 2 * reporttest.MB}}})
+		d := report.Compare(cur, base)
+		o := markdown.Options{MaxChars: limit, BaseRef: msg, HeadSHA: version, RepoURL: "https://github.com/o/r"}
+		md := markdown.Comment(cur, d, o)
+		if !strings.HasPrefix(md, markdown.Marker+"\n") || len(md) > limit {
+			t.Fatalf("comment: %d bytes (limit %d), marker %v", len(md), limit, strings.HasPrefix(md, markdown.Marker))
 		}
-		if s := Summary(cur, d, o); len(s) > limit {
+		if s := markdown.Summary(cur, d, o); len(s) > limit {
 			t.Fatalf("summary: %d bytes, limit %d", len(s), limit)
 		}
 		for _, tb := range parseTables(t, md) {
@@ -46,9 +50,9 @@ func FuzzParsePercent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := ParsePercent(s)
+		v, err := report.ParsePercent(s)
 		if err == nil && (v <= 0 || v > 1) {
-			t.Fatalf("ParsePercent(%q) = %v, outside (0, 1]", s, v)
+			t.Fatalf("report.ParsePercent(%q) = %v, outside (0, 1]", s, v)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/license"
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 )
 
 // DeniedLicense is a package whose declared licence names an id of the policy's deny list.
@@ -62,8 +63,8 @@ func requirementOf(l Layer, name string) string {
 	return ""
 }
 
-// deniedWords is a denied licence as a check's finding.
-func deniedWords(d DeniedLicense) string {
+// DeniedWords is a denied licence as a check's finding.
+func DeniedWords(d DeniedLicense) string {
 	s := fmt.Sprintf("%s %s is licensed %s, which the deny list forbids (%s)", d.Package, d.Version, d.License, strings.Join(d.Denied, ", "))
 	if d.Requirement != "" {
 		s += "; it comes from " + d.Requirement
@@ -71,9 +72,9 @@ func deniedWords(d DeniedLicense) string {
 	return s
 }
 
-// licenseChanged reports whether any change in ds shows a licence worth a column: an existing
+// LicenseChanged reports whether any change in ds shows a licence worth a column: an existing
 // package's licence changed, or a package arrived with a denied one.
-func licenseChanged(cs []PackageChange) bool {
+func LicenseChanged(cs []PackageChange) bool {
 	return slices.ContainsFunc(cs, func(c PackageChange) bool {
 		return len(c.DeniedLicense) > 0 || (c.BaseVersion != "" && c.HeadVersion != "" && c.BaseLicense != c.HeadLicense)
 	})
@@ -91,16 +92,16 @@ func markDenied(cs []PackageChange, denied []DeniedLicense) {
 	}
 }
 
-// licenseCell is a change's licence in the dependency table: "MIT → GPL-3.0-only" when it changed,
+// LicenseCell is a change's licence in the dependency table: "MIT → GPL-3.0-only" when it changed,
 // marked when the deny list forbids it.
-func licenseCell(c PackageChange) string {
+func LicenseCell(c PackageChange) string {
 	head := c.HeadLicense
 	if c.Kind == ChangeRemoved {
 		head = c.BaseLicense
 	}
-	s := text(cmpOr(head, "—"))
+	s := mdtext.Text(cmpOr(head, "—"))
 	if c.BaseVersion != "" && c.HeadVersion != "" && c.BaseLicense != c.HeadLicense {
-		s = text(cmpOr(c.BaseLicense, "—")) + " → " + text(cmpOr(c.HeadLicense, "—"))
+		s = mdtext.Text(cmpOr(c.BaseLicense, "—")) + " → " + mdtext.Text(cmpOr(c.HeadLicense, "—"))
 	}
 	if len(c.DeniedLicense) > 0 {
 		s = "⛔ " + s + " (denied)"
@@ -115,46 +116,9 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// slimmed says what exclude-packages and the exclude globs left out of a layer, and what that saved.
-func (r *renderer) slimmed(l Layer) {
-	if len(l.ExcludedPackages) > 0 {
-		var named, deps []string
-		var wheels, unzipped int64
-		for _, d := range l.ExcludedPackages {
-			unzipped += d.UnzippedBytes
-			if d.Reason == "excluded" {
-				named = append(named, code(d.Name))
-			} else {
-				deps = append(deps, code(d.Name))
-			}
-			wheels += d.WheelBytes
-		}
-		r.p("Left out by `exclude-packages`: %s", strings.Join(named, ", "))
-		if len(deps) > 0 {
-			r.p(", and %s, which only they needed", strings.Join(deps, ", "))
-		}
-		switch {
-		case unzipped > 0:
-			r.p(" (%s unzipped, wheels of %s)", Bytes(unzipped), Bytes(wheels))
-		case wheels > 0:
-			r.p(" (wheels of %s)", Bytes(wheels))
-		}
-		r.p("; the runtime's own copies apply.\n\n")
-	}
-	var parts []string
-	for _, e := range l.Excluded {
-		if e.Files > 0 {
-			parts = append(parts, fmt.Sprintf("%s %s files, %s unzipped, %s zipped", code(e.Pattern), thousands(e.Files), Bytes(e.UnzippedBytes), Bytes(e.ZippedBytes)))
-		}
-	}
-	if len(parts) > 0 {
-		r.p("Left out by `exclude`: %s.\n\n", strings.Join(parts, "; "))
-	}
-}
-
-// runtimeLabel names a layer's runtimes: "python3.12", or "python3.11+3.12" for one zip in the shared
+// RuntimeLabel names a layer's runtimes: "python3.12", or "python3.11+3.12" for one zip in the shared
 // layout.
-func runtimeLabel(l Layer) string {
+func RuntimeLabel(l Layer) string {
 	if len(l.Runtimes) < 2 {
 		return l.Runtime
 	}

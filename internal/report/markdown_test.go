@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -12,6 +12,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
+	"github.com/lambda-layers/lambda-layers/internal/report/reporttest"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -46,29 +49,29 @@ func golden(t *testing.T, name string, got []byte) {
 // TestGolden renders each fixture as the PR comment, the job summary, the terminal table and
 // report.json, against testdata/<fixture>/.
 func TestGolden(t *testing.T) {
-	for _, f := range fixtures() {
-		t.Run(f.name, func(t *testing.T) {
-			cur, d := f.evaluated()
-			comment := Markdown(cur, d, f.opts)
-			summary := Summary(cur, d, f.opts)
+	for _, f := range reporttest.Fixtures() {
+		t.Run(f.Name, func(t *testing.T) {
+			cur, d := f.Evaluated()
+			comment := markdown.Comment(cur, d, f.Opts)
+			summary := markdown.Summary(cur, d, f.Opts)
 			var table bytes.Buffer
 			cur.WriteTable(&table, d)
 			js, err := json.MarshalIndent(cur, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, f.name+"/comment.md", []byte(comment))
-			golden(t, f.name+"/table.txt", table.Bytes())
-			if f.name != "huge-diff" { // thousands of rows: checked by TestHugeDiffIsCutAndSaysSo, not kept as files
-				golden(t, f.name+"/summary.md", []byte(summary))
-				golden(t, f.name+"/report.json", append(js, '\n'))
+			golden(t, f.Name+"/comment.md", []byte(comment))
+			golden(t, f.Name+"/table.txt", table.Bytes())
+			if f.Name != "huge-diff" { // thousands of rows: checked by TestHugeDiffIsCutAndSaysSo, not kept as files
+				golden(t, f.Name+"/summary.md", []byte(summary))
+				golden(t, f.Name+"/report.json", append(js, '\n'))
 			}
 
-			if !strings.HasPrefix(comment, Marker+"\n") {
-				t.Errorf("the comment must start with the marker line %q", Marker)
+			if !strings.HasPrefix(comment, markdown.Marker+"\n") {
+				t.Errorf("the comment must start with the marker line %q", markdown.Marker)
 			}
-			if len(comment) > MaxCommentChars {
-				t.Errorf("comment is %d bytes, over %d", len(comment), MaxCommentChars)
+			if len(comment) > markdown.MaxCommentChars {
+				t.Errorf("comment is %d bytes, over %d", len(comment), markdown.MaxCommentChars)
 			}
 			if len(summary) >= 1<<20 {
 				t.Errorf("summary is %d bytes, not under 1 MiB", len(summary))
@@ -81,13 +84,13 @@ func TestGolden(t *testing.T) {
 }
 
 func TestHugeDiffIsCutAndSaysSo(t *testing.T) {
-	f := fixtureHugeDiff()
-	cur, d := f.evaluated()
+	f := reporttest.FixtureHugeDiff()
+	cur, d := f.Evaluated()
 	if n := len(d.Layers[0].Changes); n < 2000 {
 		t.Fatalf("fixture has only %d changes", n)
 	}
-	comment := Markdown(cur, d, f.opts)
-	if len(comment) > MaxCommentChars {
+	comment := markdown.Comment(cur, d, f.Opts)
+	if len(comment) > markdown.MaxCommentChars {
 		t.Fatalf("comment is %d bytes", len(comment))
 	}
 	for _, want := range []string{"✂️ **Shortened to fit GitHub's limit of 65,536 characters", "dependency changes beyond the", "more* |", "The job summary and report.json have everything."} {
@@ -100,32 +103,32 @@ func TestHugeDiffIsCutAndSaysSo(t *testing.T) {
 		t.Errorf("the biggest change %s was cut", d.Layers[0].Changes[0].Name)
 	}
 	// The summary has room for all of them.
-	summary := Summary(cur, d, f.opts)
+	summary := markdown.Summary(cur, d, f.Opts)
 	if strings.Contains(summary, "Shortened") || strings.Count(summary, "\n| ➕ |")+strings.Count(summary, "\n| ➖ |")+
 		strings.Count(summary, "\n| ⬆️ |")+strings.Count(summary, "\n| ⬇️ |") != len(d.Layers[0].Changes) {
 		t.Errorf("the summary should list all %d changes uncut", len(d.Layers[0].Changes))
 	}
 	// A tighter limit cuts deeper, and still fits.
 	for _, limit := range []int{20000, 5000, 2000} {
-		o := f.opts
+		o := f.Opts
 		o.MaxChars = limit
-		s := Markdown(cur, d, o)
-		if len(s) > limit || !strings.HasPrefix(s, Marker) || !strings.Contains(s, "Shortened") {
-			t.Errorf("MaxChars %d: got %d bytes (marker %v)", limit, len(s), strings.HasPrefix(s, Marker))
+		s := markdown.Comment(cur, d, o)
+		if len(s) > limit || !strings.HasPrefix(s, markdown.Marker) || !strings.Contains(s, "Shortened") {
+			t.Errorf("MaxChars %d: got %d bytes (marker %v)", limit, len(s), strings.HasPrefix(s, markdown.Marker))
 		}
 	}
 }
 
 func TestManyLayersDropRowsLast(t *testing.T) {
-	cur := &Report{}
+	cur := &report.Report{}
 	for i := 0; i < 900; i++ {
-		cur.Layers = append(cur.Layers, mkLayer(strings.Repeat("x", 40)+string(rune('a'+i%26))+strings.Repeat("y", i%7), "python3.12", "x86_64", pkg("six", "1.16.0", 0.1)))
+		cur.Layers = append(cur.Layers, reporttest.MkLayer(strings.Repeat("x", 40)+string(rune('a'+i%26))+strings.Repeat("y", i%7), "python3.12", "x86_64", reporttest.Pkg("six", "1.16.0", 0.1)))
 	}
-	over := mkLayer("big", "python3.12", "x86_64", pkg("torch", "2.5.1", 260))
+	over := reporttest.MkLayer("big", "python3.12", "x86_64", reporttest.Pkg("torch", "2.5.1", 260))
 	cur.Layers = append(cur.Layers, over)
-	Evaluate(cur, Policy{})
-	s := Markdown(cur, nil, MarkdownOptions{})
-	if len(s) > MaxCommentChars {
+	report.Evaluate(cur, report.Policy{})
+	s := markdown.Comment(cur, nil, markdown.Options{})
+	if len(s) > markdown.MaxCommentChars {
 		t.Fatalf("%d bytes", len(s))
 	}
 	if !strings.Contains(s, "| `big` |") || !strings.Contains(s, "table rows") {
@@ -188,20 +191,20 @@ func parseTables(t *testing.T, doc string) []table {
 func TestMarkdownRendersAsTables(t *testing.T) {
 	layerHeader := []string{"Layer", "Target", "Zipped", "Unzipped", "Of limit", "Δ unzipped", "State"}
 	for _, c := range []struct {
-		f            fixture
+		f            reporttest.Fixture
 		layerRows    int // head layers and targets, plus removed ones
 		packageTabs  int // one per details block
 		changeTabs   int
 		functionRows int
 	}{
-		{fixtureOK(), 2, 1, 1, 0},
-		{fixtureWarn(), 1, 1, 0, 0},
-		{fixtureExceeded(), 3, 3, 3, 2},
-		{fixtureMulti(), 10, 6, 4, 4},
+		{reporttest.FixtureOK(), 2, 1, 1, 0},
+		{reporttest.FixtureWarn(), 1, 1, 0, 0},
+		{reporttest.FixtureExceeded(), 3, 3, 3, 2},
+		{reporttest.FixtureMulti(), 10, 6, 4, 4},
 	} {
-		t.Run(c.f.name, func(t *testing.T) {
-			cur, d := c.f.evaluated()
-			for _, md := range []string{Markdown(cur, d, c.f.opts), Summary(cur, d, c.f.opts)} {
+		t.Run(c.f.Name, func(t *testing.T) {
+			cur, d := c.f.Evaluated()
+			for _, md := range []string{markdown.Comment(cur, d, c.f.Opts), markdown.Summary(cur, d, c.f.Opts)} {
 				tables := parseTables(t, md)
 				if len(tables) == 0 {
 					t.Fatalf("no table parsed from:\n%s", md)
@@ -229,8 +232,8 @@ func TestMarkdownRendersAsTables(t *testing.T) {
 					if row[0] != l.Name || row[1] != l.Runtime+" · "+l.Architecture {
 						t.Errorf("row %d = %q, want layer %s %s %s", i, row, l.Name, l.Runtime, l.Architecture)
 					}
-					if l.Error == nil && row[3] != Bytes(l.UnzippedBytes) {
-						t.Errorf("row %d unzipped = %q, want %s", i, row[3], Bytes(l.UnzippedBytes))
+					if l.Error == nil && row[3] != report.Bytes(l.UnzippedBytes) {
+						t.Errorf("row %d unzipped = %q, want %s", i, row[3], report.Bytes(l.UnzippedBytes))
 					}
 					if l.Error == nil && !strings.Contains(row[4], "%") {
 						t.Errorf("row %d has no gauge: %q", i, row[4])
@@ -262,9 +265,9 @@ func TestMarkdownRendersAsTables(t *testing.T) {
 }
 
 func TestHugeDiffTablesStillParse(t *testing.T) {
-	f := fixtureHugeDiff()
-	cur, d := f.evaluated()
-	tables := parseTables(t, Markdown(cur, d, f.opts))
+	f := reporttest.FixtureHugeDiff()
+	cur, d := f.Evaluated()
+	tables := parseTables(t, markdown.Comment(cur, d, f.Opts))
 	if len(tables) < 2 {
 		t.Fatalf("%d tables", len(tables))
 	}
@@ -279,13 +282,13 @@ func TestHugeDiffTablesStillParse(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	// Names and versions come from a JSON file anyone can write: they must not break the table.
-	l := mkLayer("we|ird`name", "python3.12", "x86_64", pkg("a|b", "1.0`<script>", 2), pkg("c_d*e", "2.0", 1))
+	l := reporttest.MkLayer("we|ird`name", "python3.12", "x86_64", reporttest.Pkg("a|b", "1.0`<script>", 2), reporttest.Pkg("c_d*e", "2.0", 1))
 	l.Warnings = []string{"a </details> in a warning | with pipes"}
-	bad := mkLayer("x</summary>", "python3.12", "x86_64")
-	bad.Error = &Failure{Message: "```\n</details>\n| not | a | table |", File: "r (1).txt", Line: 2}
-	cur := &Report{Layers: []Layer{l, bad}}
-	Evaluate(cur, Policy{})
-	md := Markdown(cur, nil, MarkdownOptions{RepoURL: "https://github.com/o/r", HeadSHA: "abc"})
+	bad := reporttest.MkLayer("x</summary>", "python3.12", "x86_64")
+	bad.Error = &report.Failure{Message: "```\n</details>\n| not | a | table |", File: "r (1).txt", Line: 2}
+	cur := &report.Report{Layers: []report.Layer{l, bad}}
+	report.Evaluate(cur, report.Policy{})
+	md := markdown.Comment(cur, nil, markdown.Options{RepoURL: "https://github.com/o/r", HeadSHA: "abc"})
 	tables := parseTables(t, md)
 	if tables[0].rows[0][0] != "we|ird`name" {
 		t.Errorf("layer cell = %q", tables[0].rows[0][0])
@@ -316,9 +319,9 @@ func TestEscaping(t *testing.T) {
 }
 
 func TestFailureIsShownWithPosition(t *testing.T) {
-	f := fixtureMulti()
-	cur, d := f.evaluated()
-	md := Markdown(cur, d, f.opts)
+	f := reporttest.FixtureMulti()
+	cur, d := f.Evaluated()
+	md := markdown.Comment(cur, d, f.Opts)
 	for _, want := range []string{
 		"#### 💥 Failed to build",
 		"**`gpu`** · python3.12 · arm64 — at [`layers/gpu/requirements.txt:3`](https://github.com/acme/services/blob/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678/layers/gpu/requirements.txt#L3) · package `numpyish`",
@@ -333,7 +336,7 @@ func TestFailureIsShownWithPosition(t *testing.T) {
 
 func TestTableKeepsBuildShape(t *testing.T) {
 	// The build command's table (no diff) keeps its columns.
-	cur := &Report{Layers: []Layer{mkLayer("demo", "python3.12", "x86_64", pkg("six", "1.16.0", 0.1))}}
+	cur := &report.Report{Layers: []report.Layer{reporttest.MkLayer("demo", "python3.12", "x86_64", reporttest.Pkg("six", "1.16.0", 0.1))}}
 	var b bytes.Buffer
 	cur.Table(&b)
 	lines := strings.Split(b.String(), "\n")

@@ -152,7 +152,7 @@ func budgetQuota(name, what string, used, limit int64, ratio float64) Quota {
 	case StateExceeded:
 		q.Note = fmt.Sprintf("over the budget of %s %s", LimitSize(limit), what)
 	case StateWarn:
-		q.Note = fmt.Sprintf("at %s of the budget of %s %s", percent(used, limit), LimitSize(limit), what)
+		q.Note = fmt.Sprintf("at %s of the budget of %s %s", Percent(used, limit), LimitSize(limit), what)
 	}
 	return q
 }
@@ -210,7 +210,7 @@ func evaluateFunction(cur *Report, f Function, ratio float64) []FunctionUsage {
 		case StateExceeded:
 			q.Note = "its layers and its own code are over Lambda's 250 MB unzipped"
 		case StateWarn:
-			q.Note = fmt.Sprintf("its layers and its own code are at %s of Lambda's 250 MB unzipped", percent(total, LimitUnzipped))
+			q.Note = fmt.Sprintf("its layers and its own code are at %s of Lambda's 250 MB unzipped", Percent(total, LimitUnzipped))
 		}
 		u.Quotas = []Quota{q, count}
 		out = append(out, u)

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 )
 
 // Conclusions of a report's status check, in the Checks API's words.
@@ -46,7 +48,7 @@ func CheckVerdict(cur *Report, p Policy) Verdict {
 			who += " (" + l.Runtime + " " + l.Architecture + ")"
 		}
 		if l.Error != nil {
-			fs = append(fs, finding{0, who + ": build failed: " + oneLine(firstLine(l.Error.Message))})
+			fs = append(fs, finding{0, who + ": build failed: " + mdtext.OneLine(mdtext.FirstLine(l.Error.Message))})
 			continue
 		}
 		qs := l.Quotas
@@ -54,12 +56,12 @@ func CheckVerdict(cur *Report, p Policy) Verdict {
 			qs = Quotas(l.ZippedBytes, l.UnzippedBytes, 0)
 		}
 		for _, d := range l.DeniedLicenses {
-			fs = append(fs, finding{1, who + ": " + deniedWords(d)})
+			fs = append(fs, finding{1, who + ": " + DeniedWords(d)})
 		}
 		if q, ok := worstQuota(qs); ok {
 			fs = append(fs, finding{quotaRank(p, q), who + ": " + quotaWords(q)})
 		} else if len(l.Warnings) > 0 {
-			fs = append(fs, finding{3, who + ": " + oneLine(firstLine(l.Warnings[0]))})
+			fs = append(fs, finding{3, who + ": " + mdtext.OneLine(mdtext.FirstLine(l.Warnings[0]))})
 		}
 		warnings += len(l.Warnings)
 	}
@@ -149,7 +151,7 @@ func quotaWords(q Quota) string {
 	if q.State == StateExceeded {
 		return "over " + whose + ", " + amount
 	}
-	return "at " + percent(used, limit) + " of " + whose + ", " + amount
+	return "at " + Percent(used, limit) + " of " + whose + ", " + amount
 }
 
 // quotaWhat is what a byte quota measures: "zipped", "unzipped", "unzipped with its layers".

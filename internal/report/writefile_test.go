@@ -1,10 +1,12 @@
-package report
+package report_test
 
 import (
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
 // TestWriteFileMakesItsFolder: --json DIR/report.json into a folder that does not exist yet makes it (0755)
@@ -14,7 +16,7 @@ func TestWriteFileMakesItsFolder(t *testing.T) {
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "new", "deeper")
 	path := filepath.Join(dir, "report.json")
-	if err := (&Report{}).WriteFile(path); err != nil {
+	if err := (&report.Report{}).WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
 	for p, want := range map[string]os.FileMode{path: 0o644, dir: 0o755, filepath.Dir(dir): 0o755} {

@@ -29,6 +29,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/publish/mototest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 )
 
 // ran is one command line run by TestHelpExamples, in its workspace.
@@ -168,13 +169,13 @@ func exampleChecks(m *moto) map[string]func(t *testing.T, r ran) {
 		"lambda-layers report -r requirements.txt --runtime python3.12 --base main --markdown comment.md": func(t *testing.T, r ran) {
 			r.ok(t)
 			c := r.file(t, "comment.md")
-			if !strings.HasPrefix(c, report.Marker) || !strings.Contains(c, "colorlog") || !strings.Contains(c, "main") {
+			if !strings.HasPrefix(c, markdown.Marker) || !strings.Contains(c, "colorlog") || !strings.Contains(c, "main") {
 				t.Errorf("comment.md does not compare with main (colorlog was added since):\n%s", c)
 			}
 		},
 		"lambda-layers report --from dist/report.json --markdown -": func(t *testing.T, r ran) {
 			r.ok(t)
-			if !strings.HasPrefix(r.stdout, report.Marker) || !strings.Contains(r.stderr, "LAYER") {
+			if !strings.HasPrefix(r.stdout, markdown.Marker) || !strings.Contains(r.stderr, "LAYER") {
 				t.Errorf("want the comment on standard output and the table on standard error:\n%s", r)
 			}
 		},

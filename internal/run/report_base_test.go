@@ -22,6 +22,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/gitrev/gitrevtest"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
 )
 
@@ -141,7 +142,7 @@ func TestReportAgainstBase(t *testing.T) {
 		t.Errorf("stable's wheel was downloaded %d times, want 1", n)
 	}
 	// The comment: the marker, a row per target with its delta, the changes, parsed as GitHub would.
-	if !strings.HasPrefix(r.markdown, report.Marker+"\n") {
+	if !strings.HasPrefix(r.markdown, markdown.Marker+"\n") {
 		t.Errorf("comment does not start with the marker:\n%s", r.markdown)
 	}
 	rows := gfmTableRows(t, r.markdown)

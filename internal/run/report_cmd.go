@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
@@ -80,7 +81,7 @@ func (a *app) reportCommand() *cobra.Command {
 		fs.StringVar(&o.markdown, "markdown", "", "write the pull request comment to `FILE`")
 		fs.StringVar(&o.summary, "summary", "", "write the job summary to `FILE` (appended to when it is $GITHUB_STEP_SUMMARY)")
 		fs.StringVar(&o.jsonOut, "json", "", "write report.json to `FILE` (default: DIR/report.json when building)")
-		fs.IntVar(&o.top, "top", report.DefaultTopN, "packages per layer in the comment's tables")
+		fs.IntVar(&o.top, "top", markdown.DefaultTopN, "packages per layer in the comment's tables")
 	})
 	setMetavar(c.Flags(), "fail-on", "exceeded|warn|never")
 	o.addCacheFlags(c)
@@ -143,7 +144,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		cur.Diff = d
 	}
 
-	opts := report.MarkdownOptions{Version: version.Version, TopN: o.top, BaseRef: ref, HeadSHA: info.Head, RepoDir: info.Root}
+	opts := markdown.Options{Version: version.Version, TopN: o.top, BaseRef: ref, HeadSHA: info.Head, RepoDir: info.Root}
 	if cur.Diff != nil {
 		opts.BaseSHA = cur.Diff.BaseSHA
 	}
@@ -185,8 +186,8 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		b, err := json.MarshalIndent(cur, "", "  ")
 		return append(b, '\n'), err
 	})
-	ok = write(o.markdown, "comment", func() ([]byte, error) { return []byte(report.Markdown(cur, cur.Diff, opts)), nil }) && ok
-	ok = write(o.summary, "summary", func() ([]byte, error) { return []byte(report.Summary(cur, cur.Diff, opts)), nil }) && ok
+	ok = write(o.markdown, "comment", func() ([]byte, error) { return []byte(markdown.Comment(cur, cur.Diff, opts)), nil }) && ok
+	ok = write(o.summary, "summary", func() ([]byte, error) { return []byte(markdown.Summary(cur, cur.Diff, opts)), nil }) && ok
 
 	a.writeTable(cmd, toStderr, cur, cur.Diff)
 	if len(written) > 0 && !a.quiet {

@@ -11,7 +11,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
-	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
 )
 
@@ -107,7 +107,7 @@ func TestReportFromFile(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), build.Env{Stdout: &stdout, Stderr: &stderr},
 		[]string{"report", "--from", filepath.Join(dir, "head", "report.json"), "--markdown", "-", "--fail-on", "never"})
-	if code != exitcode.OK || !strings.HasPrefix(stdout.String(), report.Marker) || !strings.Contains(stderr.String(), "LAYER") {
+	if code != exitcode.OK || !strings.HasPrefix(stdout.String(), markdown.Marker) || !strings.Contains(stderr.String(), "LAYER") {
 		t.Errorf("--markdown -: exit %d\nstdout %q\nstderr %q", code, stdout.String(), stderr.String())
 	}
 }

@@ -1,4 +1,8 @@
-package report
+// Package markdown renders a report for GitHub: the sticky pull request comment, the job summary and
+// the check run's summary, each cut to GitHub's limits in order of importance, with every string
+// from a wheel, an index or a requirements file escaped (internal/mdtext). It reads the report and
+// its comparison with the base; it judges nothing itself (internal/report does) and posts nothing.
+package markdown
 
 import (
 	"cmp"
@@ -8,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
+	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
 // Marker is the hidden first line of the pull request comment: a later run finds the comment by it and
@@ -22,9 +29,9 @@ const (
 	DefaultTopN     = 10        // packages per layer in the comment's tables
 )
 
-// MarkdownOptions are what the Markdown says beyond the report. The zero value renders without
+// Options are what the Markdown says beyond the report. The zero value renders without
 // revisions, timings or links.
-type MarkdownOptions struct {
+type Options struct {
 	HeadSHA, BaseSHA, Version string
 	Duration                  time.Duration
 	// TopN is how many packages each layer's table lists in the comment; 0 means DefaultTopN. The
@@ -43,18 +50,18 @@ type MarkdownOptions struct {
 	LimitName string
 }
 
-// Markdown is the pull request comment: the marker line, then one table row per layer and target,
+// Comment is the pull request comment: the marker line, then one table row per layer and target,
 // failures with their file:line, what changed against the base and why, what to do about a limit,
 // and a <details> block per layer. It fits in o.MaxChars (65,536): when it would not, the least
 // important parts go first (long dependency diffs, then package tables, then details of layers that
 // did not change, then all details, then table rows of layers within limits), and it says so.
-func Markdown(cur *Report, d *Diff, o MarkdownOptions) string {
+func Comment(cur *report.Report, d *report.Diff, o Options) string {
 	return render(cur, d, o, false)
 }
 
 // Summary is the job summary: the comment's content with every package and change, pie charts of
 // the biggest packages and the layers' hashes, under o.MaxChars (1,000,000). It has no marker.
-func Summary(cur *Report, d *Diff, o MarkdownOptions) string {
+func Summary(cur *report.Report, d *report.Diff, o Options) string {
 	return render(cur, d, o, true)
 }
 
@@ -72,7 +79,7 @@ type level struct {
 	hidden  map[int]bool
 }
 
-func levels(o MarkdownOptions, summary bool) []level {
+func levels(o Options, summary bool) []level {
 	if summary {
 		return []level{
 			{topN: -1, diffRows: -1, details: 2, pie: true, msgChars: 20_000, why: true, perList: 100},
@@ -99,9 +106,9 @@ func levels(o MarkdownOptions, summary bool) []level {
 	}
 }
 
-func render(cur *Report, d *Diff, o MarkdownOptions, summary bool) string {
+func render(cur *report.Report, d *report.Diff, o Options, summary bool) string {
 	if cur == nil {
-		cur = &Report{}
+		cur = &report.Report{}
 	}
 	limit := o.MaxChars
 	if limit <= 0 {
@@ -175,7 +182,7 @@ func render(cur *Report, d *Diff, o MarkdownOptions, summary bool) string {
 // hardCut is the last resort (a report that cannot fit even with every row left out): cut at a line
 // and say so.
 func hardCut(s string, limit int) string {
-	note := "\n\n✂️ **Cut here to fit GitHub's limit of " + thousands(limit) + " characters.** report.json has everything.\n"
+	note := "\n\n✂️ **Cut here to fit GitHub's limit of " + mdtext.Thousands(limit) + " characters.** report.json has everything.\n"
 	n := limit - len(note)
 	if n <= 0 {
 		return s[:0]
@@ -188,12 +195,12 @@ func hardCut(s string, limit int) string {
 }
 
 // byImportance orders the head layers from the least to the most important to show.
-func byImportance(cur *Report, d *Diff) []int {
+func byImportance(cur *report.Report, d *report.Diff) []int {
 	imp := func(i int) int {
 		l := cur.Layers[i]
-		v := judge(l)
-		n := v.level * 2
-		if ld := d.Layer(l.Name, l.Runtime, l.Architecture); ld != nil && ld.Status != LayerUnchanged {
+		v := report.Judge(l)
+		n := v.Level * 2
+		if ld := d.Layer(l.Name, l.Runtime, l.Architecture); ld != nil && ld.Status != report.LayerUnchanged {
 			n++
 		}
 		return n
@@ -207,10 +214,10 @@ func byImportance(cur *Report, d *Diff) []int {
 }
 
 type renderer struct {
-	cur     *Report
-	d       *Diff // nil when there is no comparison to show
-	diff    *Diff // as given, for the note when unavailable
-	o       MarkdownOptions
+	cur     *report.Report
+	d       *report.Diff // nil when there is no comparison to show
+	diff    *report.Diff // as given, for the note when unavailable
+	o       Options
 	summary bool
 	lv, top level
 	shrunk  bool
@@ -225,7 +232,7 @@ type group struct {
 	idx  []int
 }
 
-func newRenderer(cur *Report, d *Diff, o MarkdownOptions, summary bool, lv, top level, shrunk bool) *renderer {
+func newRenderer(cur *report.Report, d *report.Diff, o Options, summary bool, lv, top level, shrunk bool) *renderer {
 	r := &renderer{cur: cur, diff: d, o: o, summary: summary, lv: lv, top: top, shrunk: shrunk}
 	if d != nil && d.Unavailable == "" {
 		r.d = d
@@ -242,7 +249,7 @@ func (r *renderer) cut(what string) {
 
 func (r *renderer) p(format string, args ...any) { fmt.Fprintf(&r.b, format, args...) }
 
-func (r *renderer) ld(i int) *LayerDiff {
+func (r *renderer) ld(i int) *report.LayerDiff {
 	l := r.cur.Layers[i]
 	return r.d.Layer(l.Name, l.Runtime, l.Architecture)
 }
@@ -272,18 +279,18 @@ func (r *renderer) heading() {
 	n := len(r.cur.Layers)
 	var failed, over, warn int
 	for _, l := range r.cur.Layers {
-		switch judge(l).level {
-		case levelFailed:
+		switch report.Judge(l).Level {
+		case report.LevelFailed:
 			failed++
-		case levelExceeded:
+		case report.LevelExceeded:
 			over++
-		case levelWarn:
+		case report.LevelWarn:
 			warn++
 		}
 	}
 	funcs := map[string]bool{}
 	for _, f := range r.cur.Functions {
-		if judgeQuotas(f.Quotas).level == levelExceeded {
+		if report.JudgeQuotas(f.Quotas).Level == report.LevelExceeded {
 			funcs[f.Name] = true
 		}
 	}
@@ -323,7 +330,7 @@ func (r *renderer) heading() {
 
 func (r *renderer) baseNote() {
 	if r.diff != nil && r.diff.Unavailable != "" {
-		r.p("> [!WARNING]\n> **No comparison with the base:** %s\n\n", text(r.diff.Unavailable))
+		r.p("> [!WARNING]\n> **No comparison with the base:** %s\n\n", mdtext.Text(r.diff.Unavailable))
 	}
 }
 
@@ -359,21 +366,21 @@ func (r *renderer) table() {
 			hidden++
 			continue
 		}
-		v := judge(l)
-		cells := []string{code(l.Name), text(runtimeLabel(l) + " · " + l.Architecture)}
+		v := report.Judge(l)
+		cells := []string{mdtext.Code(l.Name), mdtext.Text(report.RuntimeLabel(l) + " · " + l.Architecture)}
 		if l.Error != nil {
 			cells = append(cells, "—", "—", "—")
 		} else {
-			z := Bytes(l.ZippedBytes)
-			if v.s3 {
+			z := report.Bytes(l.ZippedBytes)
+			if v.S3 {
 				z += " ¹"
 				s3 = true
 			}
 			g := "—"
-			if v.limit > 0 {
-				g = "`" + gauge(v.used, v.limit) + "` " + percent(v.used, v.limit)
+			if v.Limit > 0 {
+				g = "`" + report.Gauge(v.Used, v.Limit) + "` " + report.Percent(v.Used, v.Limit)
 			}
-			cells = append(cells, z, Bytes(l.UnzippedBytes), g)
+			cells = append(cells, z, report.Bytes(l.UnzippedBytes), g)
 		}
 		if withDelta {
 			cells = append(cells, deltaCell(r.ld(i)))
@@ -383,8 +390,8 @@ func (r *renderer) table() {
 	}
 	if r.d != nil {
 		for _, ld := range r.d.Layers {
-			if ld.Status == LayerRemoved {
-				r.p("| %s | %s | — | — | — | %s | 🗑️ removed |\n", code(ld.Name), text(ld.Runtime+" · "+ld.Architecture), Delta(ld.UnzippedDelta))
+			if ld.Status == report.LayerRemoved {
+				r.p("| %s | %s | — | — | — | %s | 🗑️ removed |\n", mdtext.Code(ld.Name), mdtext.Text(ld.Runtime+" · "+ld.Architecture), report.Delta(ld.UnzippedDelta))
 			}
 		}
 	}
@@ -400,41 +407,41 @@ func (r *renderer) table() {
 	}
 }
 
-func deltaCell(ld *LayerDiff) string {
+func deltaCell(ld *report.LayerDiff) string {
 	if ld == nil {
 		return "—"
 	}
 	switch ld.Status {
-	case LayerNew:
+	case report.LayerNew:
 		return "new"
-	case LayerFailed:
+	case report.LayerFailed:
 		return "—"
-	case LayerBaseFailed:
+	case report.LayerBaseFailed:
 		return "base failed"
 	}
-	s := Delta(ld.UnzippedDelta)
+	s := report.Delta(ld.UnzippedDelta)
 	if abs(ld.UnzippedDelta) >= 1<<20 {
 		s = "**" + s + "**"
 	}
 	return s
 }
 
-func stateCell(v verdict) string {
-	switch v.level {
-	case levelFailed:
+func stateCell(v report.Standing) string {
+	switch v.Level {
+	case report.LevelFailed:
 		return "💥 build failed"
-	case levelExceeded:
-		return "❌ " + text(v.words)
-	case levelWarn:
-		if v.s3Near {
-			return "⚠️ " + text(v.words) + " · close to 50 MB zipped"
+	case report.LevelExceeded:
+		return "❌ " + mdtext.Text(v.Words)
+	case report.LevelWarn:
+		if v.S3Near {
+			return "⚠️ " + mdtext.Text(v.Words) + " · close to 50 MB zipped"
 		}
-		return "⚠️ " + text(v.words)
+		return "⚠️ " + mdtext.Text(v.Words)
 	}
-	if v.s3 {
+	if v.S3 {
 		return "✅ ok · needs S3 upload"
 	}
-	if v.s3Near {
+	if v.S3Near {
 		return "✅ ok · close to 50 MB zipped"
 	}
 	return "✅ ok"
@@ -448,18 +455,18 @@ func (r *renderer) verdict() {
 	}
 	var offenders []string
 	for _, l := range r.cur.Layers {
-		if v := judge(l); v.level == levelExceeded || v.level == levelWarn {
-			offenders = append(offenders, code(l.Name)+" ("+text(runtimeLabel(l)+" · "+l.Architecture)+"): "+text(v.words))
+		if v := report.Judge(l); v.Level == report.LevelExceeded || v.Level == report.LevelWarn {
+			offenders = append(offenders, mdtext.Code(l.Name)+" ("+mdtext.Text(report.RuntimeLabel(l)+" · "+l.Architecture)+"): "+mdtext.Text(v.Words))
 		}
 	}
 	for _, f := range r.cur.Functions {
-		if v := judgeQuotas(f.Quotas); v.level == levelExceeded || v.level == levelWarn {
-			offenders = append(offenders, "function "+code(f.Name)+": "+text(v.words))
+		if v := report.JudgeQuotas(f.Quotas); v.Level == report.LevelExceeded || v.Level == report.LevelWarn {
+			offenders = append(offenders, "function "+mdtext.Code(f.Name)+": "+mdtext.Text(v.Words))
 		}
 	}
 	for _, l := range r.cur.Layers {
 		for _, d := range l.DeniedLicenses {
-			offenders = append(offenders, code(l.Name)+": "+text(deniedWords(d)))
+			offenders = append(offenders, mdtext.Code(l.Name)+": "+mdtext.Text(report.DeniedWords(d)))
 		}
 	}
 	if len(offenders) == 0 {
@@ -495,14 +502,14 @@ func (r *renderer) position(file string, line int) string {
 		if line > 0 {
 			u += "#L" + strconv.Itoa(line)
 		}
-		return "[" + code(pos) + "](" + strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(u) + ")"
+		return "[" + mdtext.Code(pos) + "](" + strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(u) + ")"
 	}
-	return code(pos)
+	return mdtext.Code(pos)
 }
 
 func (r *renderer) failures() {
 	type fail struct {
-		f   *Failure
+		f   *report.Failure
 		idx []int
 	}
 	var fs []*fail
@@ -524,18 +531,18 @@ func (r *renderer) failures() {
 	}
 	r.p("#### 💥 Failed to build\n\n")
 	for _, x := range fs {
-		r.p("**%s** · %s", code(r.cur.Layers[x.idx[0]].Name), text(r.targets(x.idx)))
+		r.p("**%s** · %s", mdtext.Code(r.cur.Layers[x.idx[0]].Name), mdtext.Text(r.targets(x.idx)))
 		if pos := r.position(x.f.File, x.f.Line); pos != "" {
 			r.p(" — at %s", pos)
 		}
 		if x.f.Package != "" {
-			r.p(" · package %s", code(x.f.Package))
+			r.p(" · package %s", mdtext.Code(x.f.Package))
 		}
-		msg, clipped := clip(x.f.Message, r.lv.msgChars)
+		msg, clipped := mdtext.Clip(x.f.Message, r.lv.msgChars)
 		if clipped {
 			r.cut("the end of long error messages")
 		}
-		r.p("\n\n%s\n", fenced("text", msg))
+		r.p("\n\n%s\n", mdtext.Fenced("text", msg))
 	}
 }
 
@@ -546,7 +553,7 @@ func (r *renderer) baseFailures() {
 	seen := map[string]bool{}
 	for i := range r.cur.Layers {
 		ld := r.ld(i)
-		if ld == nil || ld.Status != LayerBaseFailed || ld.BaseError == nil || r.lv.hidden[i] {
+		if ld == nil || ld.Status != report.LayerBaseFailed || ld.BaseError == nil || r.lv.hidden[i] {
 			continue
 		}
 		k := ld.Name + "\x00" + ld.BaseError.Message
@@ -554,22 +561,22 @@ func (r *renderer) baseFailures() {
 			continue
 		}
 		seen[k] = true
-		msg, _ := clip(firstLine(ld.BaseError.Message), 300)
+		msg, _ := mdtext.Clip(mdtext.FirstLine(ld.BaseError.Message), 300)
 		r.p("The base (%s) of %s · %s did not build, so there is no delta: %s\n\n", r.baseLabel(),
-			code(ld.Name), text(ld.Runtime+" · "+ld.Architecture), code(msg))
+			mdtext.Code(ld.Name), mdtext.Text(ld.Runtime+" · "+ld.Architecture), mdtext.Code(msg))
 	}
 }
 
 // baseLabel is the base for prose: "`main` at `9f8e7d6`".
 func (r *renderer) baseLabel() string {
-	ref, sha := r.o.BaseRef, shortSHA(r.baseSHA())
+	ref, sha := r.o.BaseRef, mdtext.ShortSHA(r.baseSHA())
 	switch {
 	case ref != "" && sha != "" && !strings.HasPrefix(r.baseSHA(), ref):
-		return code(ref) + " at " + code(sha)
+		return mdtext.Code(ref) + " at " + mdtext.Code(sha)
 	case sha != "":
-		return code(sha)
+		return mdtext.Code(sha)
 	case ref != "":
-		return code(ref)
+		return mdtext.Code(ref)
 	}
 	return "the base"
 }
@@ -590,25 +597,25 @@ func (r *renderer) functions() {
 	}
 	r.p("#### Functions\n\n| Function | Target | Layers | Unzipped with its code | Of 250 MB | State |\n|---|---|--:|--:|---|---|\n")
 	for _, f := range r.cur.Functions {
-		v := judgeQuotas(f.Quotas)
+		v := report.JudgeQuotas(f.Quotas)
 		tgt := "—"
 		if f.Runtime != "" {
-			tgt = text(f.Runtime + " · " + f.Architecture)
+			tgt = mdtext.Text(f.Runtime + " · " + f.Architecture)
 		}
-		size := Bytes(f.UnzippedBytes)
+		size := report.Bytes(f.UnzippedBytes)
 		if f.ReserveBytes > 0 {
-			size += " (" + LimitSize(f.ReserveBytes) + " reserved)"
+			size += " (" + report.LimitSize(f.ReserveBytes) + " reserved)"
 		}
 		st := stateCell(v)
 		if len(f.Missing) > 0 {
 			names := make([]string, len(f.Missing))
 			for i, m := range f.Missing {
-				names[i] = code(m)
+				names[i] = mdtext.Code(m)
 			}
 			st += " · not built: " + strings.Join(names, ", ")
 		}
-		r.p("| %s | %s | %d of %d | %s | `%s` %s | %s |\n", code(f.Name), tgt, len(f.Layers), LimitLayersPerFunction, size,
-			gauge(f.UnzippedBytes, LimitUnzipped), percent(f.UnzippedBytes, LimitUnzipped), st)
+		r.p("| %s | %s | %d of %d | %s | `%s` %s | %s |\n", mdtext.Code(f.Name), tgt, len(f.Layers), report.LimitLayersPerFunction, size,
+			report.Gauge(f.UnzippedBytes, report.LimitUnzipped), report.Percent(f.UnzippedBytes, report.LimitUnzipped), st)
 	}
 	r.p("\n")
 }
@@ -651,7 +658,7 @@ func (r *renderer) fingerprint(i int) string {
 			fmt.Fprintf(&b, "%v;", c)
 		}
 	}
-	fmt.Fprintf(&b, "|%d %q %v", len(l.Dropped), l.Warnings, judge(l))
+	fmt.Fprintf(&b, "|%d %q %v", len(l.Dropped), l.Warnings, report.Judge(l))
 	return b.String()
 }
 
@@ -673,14 +680,14 @@ func (r *renderer) why() {
 	}
 	type line struct {
 		name, key string
-		lds       []*LayerDiff
+		lds       []*report.LayerDiff
 		idx       []int
 	}
 	var lines []*line
 	for _, g := range r.groups {
 		for _, i := range r.visible(g) {
 			ld := r.ld(i)
-			if ld == nil || ld.Status != LayerChanged || len(ld.Causes) == 0 {
+			if ld == nil || ld.Status != report.LayerChanged || len(ld.Causes) == 0 {
 				continue
 			}
 			k := causesKey(ld)
@@ -690,7 +697,7 @@ func (r *renderer) why() {
 				lines[j].idx = append(lines[j].idx, i)
 				continue
 			}
-			lines = append(lines, &line{name: g.name, key: k, lds: []*LayerDiff{ld}, idx: []int{i}})
+			lines = append(lines, &line{name: g.name, key: k, lds: []*report.LayerDiff{ld}, idx: []int{i}})
 		}
 	}
 	for _, x := range lines {
@@ -700,18 +707,18 @@ func (r *renderer) why() {
 		}
 		switch d := deltas[0]; {
 		case d > 0:
-			r.p("**Why %s grew by %s**", code(x.name), sizeRange(deltas, false))
+			r.p("**Why %s grew by %s**", mdtext.Code(x.name), sizeRange(deltas, false))
 		case d < 0:
-			r.p("**Why %s shrank by %s**", code(x.name), sizeRange(deltas, false))
+			r.p("**Why %s shrank by %s**", mdtext.Code(x.name), sizeRange(deltas, false))
 		default:
-			r.p("**What changed in %s**", code(x.name))
+			r.p("**What changed in %s**", mdtext.Code(x.name))
 		}
-		r.p(" (%s): %s\n\n", text(r.targets(x.idx)), causesText(x.lds, 3))
+		r.p(" (%s): %s\n\n", mdtext.Text(r.targets(x.idx)), causesText(x.lds, 3))
 	}
 }
 
 // causesKey identifies a layer's causes without their sizes, and the direction of its change.
-func causesKey(ld *LayerDiff) string {
+func causesKey(ld *report.LayerDiff) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d|", cmp.Compare(ld.UnzippedDelta, 0))
 	for _, c := range ld.Causes {
@@ -724,18 +731,18 @@ func causesKey(ld *LayerDiff) string {
 // signs when signed.
 func sizeRange(ns []int64, signed bool) string {
 	lo, hi := slices.Min(ns), slices.Max(ns)
-	f := Bytes
+	f := report.Bytes
 	if signed {
-		f = Delta
+		f = report.Delta
 	}
 	if lo == hi || f(lo) == f(hi) {
 		if !signed {
-			return Bytes(abs(lo))
+			return report.Bytes(abs(lo))
 		}
-		return Delta(lo)
+		return report.Delta(lo)
 	}
 	if lo < 0 && hi > 0 {
-		return Delta(lo) + " to " + Delta(hi)
+		return report.Delta(lo) + " to " + report.Delta(hi)
 	}
 	a, b := abs(lo), abs(hi)
 	if a > b {
@@ -748,14 +755,14 @@ func sizeRange(ns []int64, signed bool) string {
 			sign = "-"
 		}
 	}
-	sa, sb := Bytes(a), Bytes(b)
+	sa, sb := report.Bytes(a), report.Bytes(b)
 	if i, j := strings.LastIndexByte(sa, ' '), strings.LastIndexByte(sb, ' '); sa[i:] == sb[j:] {
 		return sign + sa[:i] + "–" + sb
 	}
 	return sign + sa + "–" + sb
 }
 
-func causesText(lds []*LayerDiff, n int) string {
+func causesText(lds []*report.LayerDiff, n int) string {
 	cs := lds[0].Causes
 	at := func(j int) []int64 {
 		out := make([]int64, len(lds))
@@ -773,31 +780,31 @@ func causesText(lds []*LayerDiff, n int) string {
 					rest[k] += c.UnzippedDelta
 				}
 			}
-			parts = append(parts, fmt.Sprintf("%s more (%s)", thousands(len(cs)-n), sizeRange(rest, true)))
+			parts = append(parts, fmt.Sprintf("%s more (%s)", mdtext.Thousands(len(cs)-n), sizeRange(rest, true)))
 			break
 		}
 		var s string
 		switch c.Kind {
-		case ChangeAdded:
-			s = code(c.Package) + " " + text(c.HeadVersion) + " added"
+		case report.ChangeAdded:
+			s = mdtext.Code(c.Package) + " " + mdtext.Text(c.HeadVersion) + " added"
 			if len(c.RequiredBy) > 0 {
-				s += ", required by " + text(strings.Join(c.RequiredBy, ", "))
+				s += ", required by " + mdtext.Text(strings.Join(c.RequiredBy, ", "))
 			}
-		case ChangeRemoved:
-			s = code(c.Package) + " " + text(c.BaseVersion) + " removed"
-		case ChangeRebuilt:
-			s = code(c.Package) + " " + text(c.HeadVersion) + " from another wheel"
+		case report.ChangeRemoved:
+			s = mdtext.Code(c.Package) + " " + mdtext.Text(c.BaseVersion) + " removed"
+		case report.ChangeRebuilt:
+			s = mdtext.Code(c.Package) + " " + mdtext.Text(c.HeadVersion) + " from another wheel"
 		default:
-			s = code(c.Package) + " " + text(c.BaseVersion) + " → " + text(c.HeadVersion)
+			s = mdtext.Code(c.Package) + " " + mdtext.Text(c.BaseVersion) + " → " + mdtext.Text(c.HeadVersion)
 		}
 		if len(c.With) > 0 {
 			names := make([]string, 0, 4)
 			for j, w := range c.With {
 				if j == 3 {
-					names = append(names, thousands(len(c.With)-3)+" more")
+					names = append(names, mdtext.Thousands(len(c.With)-3)+" more")
 					break
 				}
-				names = append(names, code(w))
+				names = append(names, mdtext.Code(w))
 			}
 			s += ", with " + strings.Join(names, ", ")
 		}
@@ -807,21 +814,21 @@ func causesText(lds []*LayerDiff, n int) string {
 }
 
 // biggest lists a layer's biggest packages by the measure given: "`torch` (180.2 MB), …".
-func biggest(l Layer, n int, zipped bool) string {
+func biggest(l report.Layer, n int, zipped bool) string {
 	ps := slices.Clone(l.Packages)
-	size := func(p Package) int64 {
+	size := func(p report.Package) int64 {
 		if zipped {
 			return p.ZippedBytes
 		}
 		return p.UnzippedBytes
 	}
-	slices.SortStableFunc(ps, func(a, b Package) int { return cmp.Compare(size(b), size(a)) })
+	slices.SortStableFunc(ps, func(a, b report.Package) int { return cmp.Compare(size(b), size(a)) })
 	var parts []string
 	for i, p := range ps {
 		if i == n {
 			break
 		}
-		parts = append(parts, code(p.Name)+" ("+Bytes(size(p))+")")
+		parts = append(parts, mdtext.Code(p.Name)+" ("+report.Bytes(size(p))+")")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -831,7 +838,7 @@ func biggest(l Layer, n int, zipped bool) string {
 func (r *renderer) whatToDo() {
 	type over struct {
 		name string
-		q    Quota
+		q    report.Quota
 		idx  []int
 	}
 	var overs []*over
@@ -840,7 +847,7 @@ func (r *renderer) whatToDo() {
 			continue
 		}
 		for _, q := range l.Quotas {
-			if !q.Blocking || q.State != StateExceeded {
+			if !q.Blocking || q.State != report.StateExceeded {
 				continue
 			}
 			j := slices.IndexFunc(overs, func(o *over) bool { return o.name == l.Name && o.q.Name == q.Name && o.q.LimitBytes == q.LimitBytes })
@@ -853,7 +860,7 @@ func (r *renderer) whatToDo() {
 	}
 	// Over 250 MB unzipped says it all: a budget line for the same targets would repeat it.
 	covered := func(o *over) bool {
-		if o.q.Name != QuotaBudgetUnzipped {
+		if o.q.Name != report.QuotaBudgetUnzipped {
 			return false
 		}
 		return slices.ContainsFunc(overs, func(x *over) bool {
@@ -864,7 +871,7 @@ func (r *renderer) whatToDo() {
 		if covered(o) {
 			continue
 		}
-		zipped := o.q.Name == QuotaBudgetZipped
+		zipped := o.q.Name == report.QuotaBudgetZipped
 		var sizes []string
 		first := r.cur.Layers[o.idx[0]]
 		for _, i := range o.idx {
@@ -873,16 +880,16 @@ func (r *renderer) whatToDo() {
 			if zipped {
 				n = l.ZippedBytes
 			}
-			sizes = append(sizes, text(l.Runtime+" · "+l.Architecture)+": "+Bytes(n))
+			sizes = append(sizes, mdtext.Text(l.Runtime+" · "+l.Architecture)+": "+report.Bytes(n))
 		}
 		where := strings.Join(sizes, "; ")
 		switch o.q.Name {
 		case "unzipped":
 			r.p("**%s is over Lambda's 250 MB unzipped** (%s). A function and all its layers share that limit, so splitting the layer does not help: leave out what the function does not import — the biggest packages are %s — or ship the function as a container image (up to 10 GB).",
-				code(o.name), where, biggest(first, 3, false))
-		case QuotaBudgetZipped, QuotaBudgetUnzipped:
+				mdtext.Code(o.name), where, biggest(first, 3, false))
+		case report.QuotaBudgetZipped, report.QuotaBudgetUnzipped:
 			r.p("**%s is over its %s** (%s). Its biggest packages are %s: move one into a layer of its own (a function can use 5), leave out what the function does not import, or raise the budget if the growth is intended.",
-				code(o.name), text(quotaLabel(o.q)), where, biggest(first, 3, zipped))
+				mdtext.Code(o.name), mdtext.Text(report.QuotaLabel(o.q)), where, biggest(first, 3, zipped))
 		default:
 			continue
 		}
@@ -893,34 +900,34 @@ func (r *renderer) whatToDo() {
 	}
 	for _, f := range r.cur.Functions {
 		for _, q := range f.Quotas {
-			if q.State != StateExceeded {
+			if q.State != report.StateExceeded {
 				continue
 			}
 			switch q.Name {
-			case QuotaFunctionUnzipped:
+			case report.QuotaFunctionUnzipped:
 				r.p("**Function %s is over 250 MB unzipped** with its layers and own code (%s: %s): trim its biggest layer, or ship it as a container image (up to 10 GB).\n\n",
-					code(f.Name), text(f.Runtime+" · "+f.Architecture), Bytes(f.UnzippedBytes))
-			case QuotaFunctionLayers:
-				r.p("**Function %s uses %d layers**; a function can use %d: merge some of them.\n\n", code(f.Name), q.Used, q.Limit)
+					mdtext.Code(f.Name), mdtext.Text(f.Runtime+" · "+f.Architecture), report.Bytes(f.UnzippedBytes))
+			case report.QuotaFunctionLayers:
+				r.p("**Function %s uses %d layers**; a function can use %d: merge some of them.\n\n", mdtext.Code(f.Name), q.Used, q.Limit)
 			}
 		}
 	}
 }
 
 // botoSaving notes that the Lambda Python runtime ships boto3 and botocore already.
-func botoSaving(l Layer) string {
+func botoSaving(l report.Layer) string {
 	var n int64
 	var names []string
 	for _, p := range l.Packages {
 		if p.Name == "boto3" || p.Name == "botocore" {
 			n += p.UnzippedBytes
-			names = append(names, code(p.Name))
+			names = append(names, mdtext.Code(p.Name))
 		}
 	}
 	if n < 1<<20 {
 		return ""
 	}
-	return fmt.Sprintf("The Python runtime already ships %s (in AWS's version): leaving them out of the layer saves %s — `exclude-packages: [boto3, botocore]` (or `runtime-provided`) in lambda-layers.yml does it.", strings.Join(names, " and "), Bytes(n))
+	return fmt.Sprintf("The Python runtime already ships %s (in AWS's version): leaving them out of the layer saves %s — `exclude-packages: [boto3, botocore]` (or `runtime-provided`) in lambda-layers.yml does it.", strings.Join(names, " and "), report.Bytes(n))
 }
 
 func (r *renderer) details() {
@@ -935,8 +942,8 @@ func (r *renderer) details() {
 			continue
 		}
 		ld := r.ld(idx[0])
-		v := judge(l)
-		interesting := v.level != levelOK || v.s3 || len(l.Warnings) > 0 || (ld != nil && ld.Status != LayerUnchanged)
+		v := report.Judge(l)
+		interesting := v.Level != report.LevelOK || v.S3 || len(l.Warnings) > 0 || (ld != nil && ld.Status != report.LayerUnchanged)
 		if r.lv.details == 0 || r.lv.details == 1 && !interesting {
 			skipped++
 			continue
@@ -952,34 +959,34 @@ func (r *renderer) details() {
 	}
 }
 
-func (r *renderer) layerDetails(g group, idx []int, l Layer, ld *LayerDiff, v verdict) {
+func (r *renderer) layerDetails(g group, idx []int, l report.Layer, ld *report.LayerDiff, v report.Standing) {
 	open := ""
-	if v.level >= levelExceeded {
+	if v.Level >= report.LevelExceeded {
 		open = " open"
 	}
-	sum := fmt.Sprintf("<code>%s</code> · %s — %s, %s unzipped", htmlText(l.Name), htmlText(r.targets(idx)),
-		plural(len(l.Packages), "package", "packages"), Bytes(l.UnzippedBytes))
-	if ld != nil && (ld.Status == LayerChanged || ld.Status == LayerUnchanged) {
-		sum += ", " + htmlText(Delta(ld.UnzippedDelta))
-	} else if ld != nil && ld.Status == LayerNew {
+	sum := fmt.Sprintf("<code>%s</code> · %s — %s, %s unzipped", mdtext.HTMLText(l.Name), mdtext.HTMLText(r.targets(idx)),
+		mdtext.Plural(len(l.Packages), "package", "packages"), report.Bytes(l.UnzippedBytes))
+	if ld != nil && (ld.Status == report.LayerChanged || ld.Status == report.LayerUnchanged) {
+		sum += ", " + mdtext.HTMLText(report.Delta(ld.UnzippedDelta))
+	} else if ld != nil && ld.Status == report.LayerNew {
 		sum += ", new"
 	}
 	r.p("<details%s><summary>%s</summary>\n\n", open, sum)
-	withBase := ld != nil && (ld.Status == LayerChanged || ld.Status == LayerUnchanged)
+	withBase := ld != nil && (ld.Status == report.LayerChanged || ld.Status == report.LayerUnchanged)
 	if withBase {
-		r.p("Zipped **%s** (%s) · unzipped **%s** (%s) · %s · %s (base: %s)\n\n", Bytes(l.ZippedBytes), Delta(ld.ZippedDelta),
-			Bytes(l.UnzippedBytes), Delta(ld.UnzippedDelta), plural(l.Files, "file", "files"), plural(len(l.Packages), "package", "packages"), thousands(ld.BasePackages))
+		r.p("Zipped **%s** (%s) · unzipped **%s** (%s) · %s · %s (base: %s)\n\n", report.Bytes(l.ZippedBytes), report.Delta(ld.ZippedDelta),
+			report.Bytes(l.UnzippedBytes), report.Delta(ld.UnzippedDelta), mdtext.Plural(l.Files, "file", "files"), mdtext.Plural(len(l.Packages), "package", "packages"), mdtext.Thousands(ld.BasePackages))
 	} else {
-		r.p("Zipped **%s** · unzipped **%s** · %s · %s\n\n", Bytes(l.ZippedBytes), Bytes(l.UnzippedBytes), plural(l.Files, "file", "files"), plural(len(l.Packages), "package", "packages"))
+		r.p("Zipped **%s** · unzipped **%s** · %s · %s\n\n", report.Bytes(l.ZippedBytes), report.Bytes(l.UnzippedBytes), mdtext.Plural(l.Files, "file", "files"), mdtext.Plural(len(l.Packages), "package", "packages"))
 	}
 	if l.Layout == "shared" {
-		r.p("One zip under `python/` serves %s: every wheel is pure Python and the resolutions agree.\n\n", text(strings.Join(l.Runtimes, ", ")))
+		r.p("One zip under `python/` serves %s: every wheel is pure Python and the resolutions agree.\n\n", mdtext.Text(strings.Join(l.Runtimes, ", ")))
 	}
 	if r.summary {
 		for _, i := range idx {
 			x := r.cur.Layers[i]
 			if x.SHA256 != "" {
-				r.p("- %s: sha256 `%s`\n", text(x.Runtime+" · "+x.Architecture), x.SHA256)
+				r.p("- %s: sha256 `%s`\n", mdtext.Text(x.Runtime+" · "+x.Architecture), x.SHA256)
 			}
 		}
 		r.p("\n")
@@ -991,9 +998,9 @@ func (r *renderer) layerDetails(g group, idx []int, l Layer, ld *LayerDiff, v ve
 	if ld != nil && len(ld.Changes) > 0 {
 		r.changeTable(ld)
 	}
-	if ld != nil && ld.Status == LayerBaseFailed && ld.BaseError != nil {
-		msg, _ := clip(ld.BaseError.Message, r.lv.msgChars)
-		r.p("The base did not build:\n\n%s\n", fenced("text", msg))
+	if ld != nil && ld.Status == report.LayerBaseFailed && ld.BaseError != nil {
+		msg, _ := mdtext.Clip(ld.BaseError.Message, r.lv.msgChars)
+		r.p("The base did not build:\n\n%s\n", mdtext.Fenced("text", msg))
 	}
 	r.dropped(l)
 	r.slimmed(l)
@@ -1001,9 +1008,9 @@ func (r *renderer) layerDetails(g group, idx []int, l Layer, ld *LayerDiff, v ve
 	r.p("</details>\n\n")
 }
 
-func sortedPackages(l Layer) []Package {
+func sortedPackages(l report.Layer) []report.Package {
 	ps := slices.Clone(l.Packages)
-	slices.SortStableFunc(ps, func(a, b Package) int {
+	slices.SortStableFunc(ps, func(a, b report.Package) int {
 		if c := cmp.Compare(b.UnzippedBytes, a.UnzippedBytes); c != 0 {
 			return c
 		}
@@ -1012,11 +1019,11 @@ func sortedPackages(l Layer) []Package {
 	return ps
 }
 
-func (r *renderer) packageTable(l Layer, ld *LayerDiff, withBase bool) {
+func (r *renderer) packageTable(l report.Layer, ld *report.LayerDiff, withBase bool) {
 	if len(l.Packages) == 0 {
 		return
 	}
-	changes := map[string]PackageChange{}
+	changes := map[string]report.PackageChange{}
 	if withBase {
 		for _, c := range ld.Changes {
 			changes[c.Name] = c
@@ -1040,17 +1047,17 @@ func (r *renderer) packageTable(l Layer, ld *LayerDiff, withBase bool) {
 		}
 	}
 	for _, p := range ps[:n] {
-		r.p("| %s | %s | %s | %s | `%s` %s |", text(p.Name), text(p.Version), Bytes(p.ZippedBytes), Bytes(p.UnzippedBytes),
-			gauge(p.UnzippedBytes, l.UnzippedBytes), percent(p.UnzippedBytes, l.UnzippedBytes))
+		r.p("| %s | %s | %s | %s | `%s` %s |", mdtext.Text(p.Name), mdtext.Text(p.Version), report.Bytes(p.ZippedBytes), report.Bytes(p.UnzippedBytes),
+			report.Gauge(p.UnzippedBytes, l.UnzippedBytes), report.Percent(p.UnzippedBytes, l.UnzippedBytes))
 		if withBase {
 			c, ok := changes[p.Name]
 			switch {
 			case !ok:
 				r.p(" — |")
-			case c.Kind == ChangeAdded:
+			case c.Kind == report.ChangeAdded:
 				r.p(" new |")
 			default:
-				r.p(" %s |", Delta(c.UnzippedDelta))
+				r.p(" %s |", report.Delta(c.UnzippedDelta))
 			}
 		}
 		r.p("\n")
@@ -1061,7 +1068,7 @@ func (r *renderer) packageTable(l Layer, ld *LayerDiff, withBase bool) {
 			z += p.ZippedBytes
 			u += p.UnzippedBytes
 		}
-		r.p("| *… %s more* | | %s | %s | `%s` %s |", thousands(len(rest)), Bytes(z), Bytes(u), gauge(u, l.UnzippedBytes), percent(u, l.UnzippedBytes))
+		r.p("| *… %s more* | | %s | %s | `%s` %s |", mdtext.Thousands(len(rest)), report.Bytes(z), report.Bytes(u), report.Gauge(u, l.UnzippedBytes), report.Percent(u, l.UnzippedBytes))
 		if withBase {
 			r.p(" |")
 		}
@@ -1070,20 +1077,20 @@ func (r *renderer) packageTable(l Layer, ld *LayerDiff, withBase bool) {
 	r.p("\n")
 }
 
-var changeIcon = map[string]string{ChangeAdded: "➕", ChangeRemoved: "➖", ChangeUpgraded: "⬆️", ChangeDowngraded: "⬇️", ChangeRebuilt: "🔁"}
+var changeIcon = map[string]string{report.ChangeAdded: "➕", report.ChangeRemoved: "➖", report.ChangeUpgraded: "⬆️", report.ChangeDowngraded: "⬇️", report.ChangeRebuilt: "🔁"}
 
-func (r *renderer) changeTable(ld *LayerDiff) {
+func (r *renderer) changeTable(ld *report.LayerDiff) {
 	count := map[string]int{}
 	for _, c := range ld.Changes {
 		count[c.Kind]++
 	}
 	var parts []string
-	for _, k := range []string{ChangeAdded, ChangeRemoved, ChangeUpgraded, ChangeDowngraded, ChangeRebuilt} {
+	for _, k := range []string{report.ChangeAdded, report.ChangeRemoved, report.ChangeUpgraded, report.ChangeDowngraded, report.ChangeRebuilt} {
 		if count[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
 		}
 	}
-	lic := licenseChanged(ld.Changes)
+	lic := report.LicenseChanged(ld.Changes)
 	if lic {
 		r.p("**Dependency changes** — %s\n\n| | Package | Base | Head | Licence | Δ unzipped |\n|---|---|---|---|---|--:|\n", strings.Join(parts, ", "))
 	} else {
@@ -1098,13 +1105,13 @@ func (r *renderer) changeTable(ld *LayerDiff) {
 		if s == "" {
 			return "—"
 		}
-		return text(s)
+		return mdtext.Text(s)
 	}
 	for _, c := range ld.Changes[:n] {
 		if lic {
-			r.p("| %s | %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), licenseCell(c), Delta(c.UnzippedDelta))
+			r.p("| %s | %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], mdtext.Text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), report.LicenseCell(c), report.Delta(c.UnzippedDelta))
 		} else {
-			r.p("| %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), Delta(c.UnzippedDelta))
+			r.p("| %s | %s | %s | %s | %s |\n", changeIcon[c.Kind], mdtext.Text(c.Name), dash(c.BaseVersion), dash(c.HeadVersion), report.Delta(c.UnzippedDelta))
 		}
 	}
 	if rest := ld.Changes[n:]; len(rest) > 0 {
@@ -1113,15 +1120,15 @@ func (r *renderer) changeTable(ld *LayerDiff) {
 			u += c.UnzippedDelta
 		}
 		if lic {
-			r.p("| | *… %s more* | | | | %s |\n", thousands(len(rest)), Delta(u))
+			r.p("| | *… %s more* | | | | %s |\n", mdtext.Thousands(len(rest)), report.Delta(u))
 		} else {
-			r.p("| | *… %s more* | | | %s |\n", thousands(len(rest)), Delta(u))
+			r.p("| | *… %s more* | | | %s |\n", mdtext.Thousands(len(rest)), report.Delta(u))
 		}
 	}
 	r.p("\n")
 }
 
-func (r *renderer) dropped(l Layer) {
+func (r *renderer) dropped(l report.Layer) {
 	if len(l.Dropped) == 0 {
 		return
 	}
@@ -1137,12 +1144,12 @@ func (r *renderer) dropped(l Layer) {
 	}
 	slices.Sort(reasons)
 	for i, k := range reasons {
-		reasons[i] = fmt.Sprintf("%s %d", text(k), by[k])
+		reasons[i] = fmt.Sprintf("%s %d", mdtext.Text(k), by[k])
 	}
-	r.p("Left out of the zip (a layer has no use for them): %s files, %s — %s.\n\n", thousands(len(l.Dropped)), Bytes(n), strings.Join(reasons, ", "))
+	r.p("Left out of the zip (a layer has no use for them): %s files, %s — %s.\n\n", mdtext.Thousands(len(l.Dropped)), report.Bytes(n), strings.Join(reasons, ", "))
 }
 
-func (r *renderer) warnings(l Layer) {
+func (r *renderer) warnings(l report.Layer) {
 	if len(l.Warnings) == 0 || r.lv.perList == 0 {
 		return
 	}
@@ -1151,14 +1158,14 @@ func (r *renderer) warnings(l Layer) {
 			r.p("- … %d more warnings\n", len(l.Warnings)-i)
 			break
 		}
-		w, _ = clip(oneLine(w), 500)
-		r.p("- ⚠️ %s\n", text(w))
+		w, _ = mdtext.Clip(mdtext.OneLine(w), 500)
+		r.p("- ⚠️ %s\n", mdtext.Text(w))
 	}
 	r.p("\n")
 }
 
 // pie is a mermaid pie chart of a layer's biggest packages (GitHub renders mermaid in summaries).
-func (r *renderer) pie(l Layer, targets string) {
+func (r *renderer) pie(l report.Layer, targets string) {
 	if l.UnzippedBytes < 1<<20 || len(l.Packages) < 2 {
 		return
 	}
@@ -1208,7 +1215,7 @@ func (r *renderer) footer() {
 	var parts []string
 	built := ""
 	if r.o.HeadSHA != "" {
-		built = "Built from `" + shortSHA(r.o.HeadSHA) + "`"
+		built = "Built from `" + mdtext.ShortSHA(r.o.HeadSHA) + "`"
 	}
 	if r.d != nil || r.diff != nil {
 		against := "against " + r.baseLabel()
@@ -1232,13 +1239,57 @@ func (r *renderer) footer() {
 		parts = append(parts, built)
 	}
 	if r.summary && r.cur.Cache != nil { // the job summary says whether the CI cache did its job
-		parts = append(parts, "cache "+text(CacheLine(r.cur.Cache)))
+		parts = append(parts, "cache "+mdtext.Text(report.CacheLine(r.cur.Cache)))
 	}
 	parts = append(parts, "MB = 1,048,576 bytes")
 	v := "[lambda-layers](https://github.com/lambda-layers/lambda-layers)"
 	if r.o.Version != "" {
-		v += " " + text(r.o.Version)
+		v += " " + mdtext.Text(r.o.Version)
 	}
 	parts = append(parts, v)
 	r.p("<sub>%s</sub>\n", strings.Join(parts, " · "))
+}
+
+// slimmed says what exclude-packages and the exclude globs left out of a layer, and what that saved.
+func (r *renderer) slimmed(l report.Layer) {
+	if len(l.ExcludedPackages) > 0 {
+		var named, deps []string
+		var wheels, unzipped int64
+		for _, d := range l.ExcludedPackages {
+			unzipped += d.UnzippedBytes
+			if d.Reason == "excluded" {
+				named = append(named, mdtext.Code(d.Name))
+			} else {
+				deps = append(deps, mdtext.Code(d.Name))
+			}
+			wheels += d.WheelBytes
+		}
+		r.p("Left out by `exclude-packages`: %s", strings.Join(named, ", "))
+		if len(deps) > 0 {
+			r.p(", and %s, which only they needed", strings.Join(deps, ", "))
+		}
+		switch {
+		case unzipped > 0:
+			r.p(" (%s unzipped, wheels of %s)", report.Bytes(unzipped), report.Bytes(wheels))
+		case wheels > 0:
+			r.p(" (wheels of %s)", report.Bytes(wheels))
+		}
+		r.p("; the runtime's own copies apply.\n\n")
+	}
+	var parts []string
+	for _, e := range l.Excluded {
+		if e.Files > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s files, %s unzipped, %s zipped", mdtext.Code(e.Pattern), mdtext.Thousands(e.Files), report.Bytes(e.UnzippedBytes), report.Bytes(e.ZippedBytes)))
+		}
+	}
+	if len(parts) > 0 {
+		r.p("Left out by `exclude`: %s.\n\n", strings.Join(parts, "; "))
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -123,7 +123,7 @@ func (p *publisher) targets(arts []*artifact) {
 	for _, a := range arts {
 		for _, r := range p.o.regions() {
 			p.res.Layers = append(p.res.Layers, LayerResult{
-				Layer: a.rep.Name, Name: a.name, Runtime: a.rep.Runtime, Architecture: a.rep.Architecture, Region: r,
+				Layer: a.rep.Name, Name: a.name, Runtime: a.rep.Runtime, Runtimes: a.rep.Runtimes, Architecture: a.rep.Architecture, Region: r,
 				CodeSHA256: a.codeSHA, ZippedBytes: a.size, ViaS3: a.big(),
 			})
 		}
@@ -154,7 +154,7 @@ func (p *publisher) refuseReport(rep *report.Report, refusals []Refusal) {
 			name = l.Name
 		}
 		for _, r := range p.o.regions() {
-			p.res.Layers = append(p.res.Layers, LayerResult{Layer: l.Name, Name: name, Runtime: l.Runtime, Architecture: l.Architecture, Region: r})
+			p.res.Layers = append(p.res.Layers, LayerResult{Layer: l.Name, Name: name, Runtime: l.Runtime, Runtimes: l.Runtimes, Architecture: l.Architecture, Region: r})
 		}
 	}
 	p.refuse(refusals)

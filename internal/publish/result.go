@@ -39,18 +39,20 @@ type Result struct {
 
 // LayerResult is one layer × target × region.
 type LayerResult struct {
-	Layer        string `json:"layer"` // the report's layer name
-	Name         string `json:"name"`  // the Lambda layer name
-	Runtime      string `json:"runtime"`
-	Architecture string `json:"architecture"`
-	Region       string `json:"region"`
-	Status       Status `json:"status"`
-	Reason       string `json:"reason,omitempty"`
-	Version      int64  `json:"version,omitempty"`
-	ARN          string `json:"arn,omitempty"` // the layer version's ARN
-	CodeSHA256   string `json:"code_sha256,omitempty"`
-	ZippedBytes  int64  `json:"zipped_bytes,omitempty"`
-	ViaS3        bool   `json:"via_s3,omitempty"`
+	Layer   string `json:"layer"` // the report's layer name
+	Name    string `json:"name"`  // the Lambda layer name
+	Runtime string `json:"runtime"`
+	// Runtimes are every runtime a shared zip's version serves (layout shared); empty otherwise.
+	Runtimes     []string `json:"runtimes,omitempty"`
+	Architecture string   `json:"architecture"`
+	Region       string   `json:"region"`
+	Status       Status   `json:"status"`
+	Reason       string   `json:"reason,omitempty"`
+	Version      int64    `json:"version,omitempty"`
+	ARN          string   `json:"arn,omitempty"` // the layer version's ARN
+	CodeSHA256   string   `json:"code_sha256,omitempty"`
+	ZippedBytes  int64    `json:"zipped_bytes,omitempty"`
+	ViaS3        bool     `json:"via_s3,omitempty"`
 	// Permissions are the statement ids granted by this run.
 	Permissions []string `json:"permissions,omitempty"`
 }
@@ -98,7 +100,14 @@ func (r *Result) Table(w io.Writer) {
 		if l.Reason != "" && (detail == "" || l.Status != StatusPublished) {
 			detail = strings.TrimSpace(detail + " " + l.Reason)
 		}
-		fmt.Fprintf(w, "%-24s %-14s %-10s %-18s %7s  %s\n", l.Name, l.Region, l.Status, l.Runtime+" "+l.Architecture, v, detail)
+		rt := l.Runtime
+		if len(l.Runtimes) > 1 { // python3.11+3.12, as the build's table says
+			rt = l.Runtimes[0]
+			for _, x := range l.Runtimes[1:] {
+				rt += "+" + strings.TrimPrefix(x, "python")
+			}
+		}
+		fmt.Fprintf(w, "%-24s %-14s %-10s %-18s %7s  %s\n", l.Name, l.Region, l.Status, rt+" "+l.Architecture, v, detail)
 	}
 	if len(r.Functions) > 0 {
 		fmt.Fprintf(w, "\n%-24s %-14s %-10s %s\n", "FUNCTION", "REGION", "RESULT", "LAYERS BEFORE → AFTER / REASON")

@@ -45,6 +45,11 @@ func TestPublishSharedLayoutOnceWithAllRuntimes(t *testing.T) {
 	if got.Status != StatusPublished || got.Name != "web-py3-x86_64" || got.Version != 1 {
 		t.Fatalf("publish: %+v", got)
 	}
+	var table strings.Builder
+	res.Table(&table)
+	if !strings.Contains(table.String(), "python3.11+3.12+3.13 x86_64") {
+		t.Errorf("the table names one runtime of three:\n%s", table.String())
+	}
 	if w := e.calls.writes(); len(w) != 1 || w["PublishLayerVersion"] != 1 {
 		t.Errorf("writing calls %v, want one PublishLayerVersion", w)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/ordered"
 	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
 	"github.com/lambda-layers/lambda-layers/internal/target"
@@ -211,22 +212,12 @@ func (r *actionRun) configChanges(ctx context.Context, baseSHA string, reasons m
 		a, b := *o, l
 		a.Line, b.Line = 0, 0
 		// The inputs may have narrowed the head's targets: compare those targets only.
-		a.Runtimes = intersect(a.Runtimes, b.Runtimes)
-		a.Architectures = intersect(a.Architectures, b.Architectures)
+		a.Runtimes = ordered.Intersect(a.Runtimes, b.Runtimes)
+		a.Architectures = ordered.Intersect(a.Architectures, b.Architectures)
 		if !reflect.DeepEqual(a, b) {
 			reasons[l.Name] = "its entry in " + r.cfg.File + " changed"
 		}
 	}
-}
-
-func intersect(have, want []string) []string {
-	var out []string
-	for _, h := range have {
-		if slices.Contains(want, h) {
-			out = append(out, h)
-		}
-	}
-	return out
 }
 
 // takenByName reports whether a layer's input is a lock file or a pyproject.toml, which the engine

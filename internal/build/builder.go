@@ -17,6 +17,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/layer"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/ordered"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
@@ -221,19 +222,7 @@ func (b *builder) indexURLs(set *requirements.Set) []string {
 	urls = append(urls, b.plan.ExtraIndexURLs...)
 	urls = append(urls, set.Options.ExtraIndexURLs...)
 	urls = append(urls, env[1:]...)
-	return dedupe(urls)
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
+	return ordered.Unique(urls)
 }
 
 // layerBuild is one layer's requirements on its way to each target.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/ordered"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
 
@@ -148,7 +149,7 @@ func fromGlob(fsys fs.FS, in Inputs) (*Config, error) {
 	}
 	c := &Config{Version: 1}
 	byName := map[string]string{}
-	for _, f := range dedupe(files) {
+	for _, f := range ordered.Unique(files) {
 		name := folderName(f, in.RepoName)
 		if other, dup := byName[name]; dup {
 			errs = append(errs, &Error{Input: "requirements", Message: fmt.Sprintf("%s and %s would both be layer %q: name the layers in a config file (lambda-layers.yml)", other, f, name)})
@@ -200,11 +201,11 @@ func (c *Config) narrow(in Inputs) Errors {
 	var kept []Layer
 	for _, l := range c.Layers {
 		if len(runtimes) > 0 {
-			l.Runtimes = intersect(l.Runtimes, runtimes)
+			l.Runtimes = ordered.Intersect(l.Runtimes, runtimes)
 		}
 		if len(archs) > 0 {
 			all := len(l.Architectures)
-			l.Architectures = intersect(l.Architectures, archs)
+			l.Architectures = ordered.Intersect(l.Architectures, archs)
 			l.Narrowed = len(l.Architectures) < all
 		}
 		if len(l.Runtimes) == 0 || len(l.Architectures) == 0 {
@@ -331,28 +332,6 @@ func LayerName(s string) string {
 		return "layer"
 	}
 	return b.String()
-}
-
-func intersect(have, want []string) []string {
-	var out []string
-	for _, h := range have {
-		if slices.Contains(want, h) {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // SplitList splits an input's value on commas and newlines, dropping blanks: "a, b\nc" → [a b c].

@@ -47,6 +47,8 @@ var forbidden = map[string][]string{
 	"mdtext": {"*"},
 	// Order-keeping set operations on slices are a leaf.
 	"ordered": {"*"},
+	// The edit distance behind "did you mean" hints is a leaf.
+	"editdist": {"*"},
 	// The pip oracle's corpus builder is for tests only; production code never imports it.
 	"oracletest": {"*"},
 }

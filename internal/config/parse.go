@@ -11,6 +11,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lambda-layers/lambda-layers/internal/editdist"
 	"github.com/lambda-layers/lambda-layers/internal/license"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
 	"github.com/lambda-layers/lambda-layers/internal/pyproject"
@@ -725,30 +726,9 @@ func (d *decoder) functions(n *yaml.Node) map[string]Function {
 func suggest(key string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if dd := distance(key, k); dd < bestD {
+		if dd := editdist.Levenshtein(key, k); dd < bestD {
 			best, bestD = k, dd
 		}
 	}
 	return best
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

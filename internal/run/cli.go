@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
+	"github.com/lambda-layers/lambda-layers/internal/editdist"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 )
 
@@ -200,13 +201,13 @@ func suggestFlag(cmd *cobra.Command, typed string) string {
 		if len(typed) == 1 {
 			continue // a mistyped single letter is too short to guess from
 		}
-		d := levenshtein(strings.ToLower(typed), n)
+		d := editdist.Levenshtein(strings.ToLower(typed), n)
 		if d <= max(2, len(typed)/4) || (len(typed) >= 3 && strings.HasPrefix(n, typed)) {
 			best = append(best, n)
 		}
 	}
 	slices.SortStableFunc(best, func(x, y string) int {
-		return levenshtein(typed, x) - levenshtein(typed, y)
+		return editdist.Levenshtein(typed, x) - editdist.Levenshtein(typed, y)
 	})
 	if len(best) > 3 {
 		best = best[:3]
@@ -228,7 +229,7 @@ func suggestCommand(root *cobra.Command, typed string) string {
 		if !c.IsAvailableCommand() && c.Name() != "help" {
 			continue
 		}
-		if d := levenshtein(strings.ToLower(typed), c.Name()); d <= 2 || (len(typed) >= 2 && strings.HasPrefix(c.Name(), strings.ToLower(typed))) {
+		if d := editdist.Levenshtein(strings.ToLower(typed), c.Name()); d <= 2 || (len(typed) >= 2 && strings.HasPrefix(c.Name(), strings.ToLower(typed))) {
 			best = append(best, c.Name())
 		}
 	}
@@ -246,27 +247,6 @@ func commandNames(root *cobra.Command) []string {
 		}
 	}
 	return out
-}
-
-// levenshtein is the edit distance between a and b, counted in bytes (flag and command names are ASCII).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // checkDashes refuses a long option written with one dash (`-runtime`, as Go's flag package allowed):

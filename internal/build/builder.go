@@ -47,7 +47,7 @@ type Plan struct {
 	Offline bool
 	// Jobs bounds the layer targets built at once; 0 means the number of CPUs, at least 2.
 	Jobs int
-	// ReadFile reads requirements files; nil means os.ReadFile. `report --base` reads through git show.
+	// ReadFile reads requirements files; nil means requirements.ReadFile (os.ReadFile with a size cap). `report --base` reads through git show.
 	ReadFile func(string) ([]byte, error)
 }
 

@@ -34,7 +34,7 @@ type inputs struct {
 // requirements for the layer's extras and groups; anything else is a requirements file.
 func readInputs(lp LayerPlan, getenv func(string) string, readFile func(string) ([]byte, error)) (inputs, error) {
 	if readFile == nil {
-		readFile = os.ReadFile
+		readFile = requirements.ReadFile
 	}
 	var locks, pyprojects, reqFiles []string
 	for _, f := range lp.Requirements {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -108,7 +107,7 @@ type ParseOptions struct {
 	// Getenv is for ${VAR} expansion; nil → no variables defined. A ${VAR} that is unset or
 	// empty is an *Error naming it, where pip would leave the text in place and fail later.
 	Getenv   func(string) string
-	ReadFile func(string) ([]byte, error) // nil → os.ReadFile
+	ReadFile func(string) ([]byte, error) // nil → ReadFile (os.ReadFile with a size cap)
 }
 
 // Parse reads the files in order into one Set. All problems across all files are reported
@@ -156,7 +155,7 @@ func newParser(po ParseOptions) *parser {
 		p.getenv = func(string) string { return "" }
 	}
 	if p.readFile == nil {
-		p.readFile = os.ReadFile
+		p.readFile = ReadFile
 	}
 	return p
 }

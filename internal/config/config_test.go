@@ -349,3 +349,19 @@ func TestParseSlim(t *testing.T) {
 		t.Errorf("defaults: %+v", c.Layers[0])
 	}
 }
+
+// TestLoadEndlessConfig: a lambda-layers.yml that is a symlink to /dev/zero (a pull request can commit
+// one) is refused once it passes the cap; fs.ReadFile read it until memory ran out.
+func TestLoadEndlessConfig(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "lambda-layers.yml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(os.DirFS(dir), Inputs{})
+	if err == nil || !strings.Contains(err.Error(), "lambda-layers.yml is larger than 16 MiB") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -99,7 +100,7 @@ func read(fsys fs.FS, in Inputs) (*Config, error) {
 	if name == "" {
 		return fromGlob(fsys, in)
 	}
-	data, err := fs.ReadFile(fsys, name)
+	data, err := readCapped(fsys, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Errors{{Input: "config", Message: fmt.Sprintf("%s does not exist in the repository", name)}}
@@ -110,6 +111,26 @@ func read(fsys fs.FS, in Inputs) (*Config, error) {
 		return nil, Errors{{Input: "requirements", Message: fmt.Sprintf("the config file %s already says what to build: drop the requirements input, or the file", name)}}
 	}
 	return Parse(name, data)
+}
+
+// maxConfigBytes bounds the config file read: a pull request could make lambda-layers.yml a symlink to
+// /dev/zero, which fs.ReadFile reads until memory runs out.
+const maxConfigBytes = 16 << 20
+
+func readCapped(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than any config file", name, maxConfigBytes>>20)
+	}
+	return data, nil
 }
 
 // fromGlob makes one layer per requirements file matched, named after its folder.

@@ -6,6 +6,7 @@
 package lockfile
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -160,20 +161,39 @@ func (e errs) err() error {
 	if len(e) == 1 {
 		return e[0]
 	}
-	return joined(e)
+	return errors.Join(e...)
 }
 
-type joined []error
-
-func (j joined) Error() string {
-	s := make([]string, len(j))
-	for i, e := range j {
-		s[i] = e.Error()
+// noWheels records that a package has no wheel t loads: it lists only a source distribution, or
+// none of its wheels fits (with the runtimes that one would load on).
+func (e *errs) noWheels(file string, line int, label string, wheels []Wheel, t target.Target) {
+	if len(wheels) == 0 {
+		e.add(file, line, label, "a layer is built from wheels only: pin a version that publishes wheels for Linux", "has only a source distribution (sdist)")
+		return
 	}
-	return strings.Join(s, "\n")
+	e.add(file, line, label, noWheelHint(wheelNames(wheels), t), "none of its %d wheels loads on %s", len(wheels), t)
 }
 
-func (j joined) Unwrap() []error { return j }
+// lockPython is the error when the lock's own requires-python (at file:line) excludes t, else nil.
+func lockPython(file string, line int, spec string, t target.Target) error {
+	if ok, err := requiresPython(spec, t); err == nil && !ok {
+		var es errs
+		es.add(file, line, "", pythonHint(spec, t), "the lock's requires-python %q excludes %s", spec, t.Name)
+		return es.err()
+	}
+	return nil
+}
+
+// anyMarkerHolds reports whether one of the lock's environment markers holds for t (a marker that
+// does not parse holds for nothing).
+func anyMarkerHolds(markers []string, t target.Target) bool {
+	for _, m := range markers {
+		if ok, err := evalMarker(m, t, nil, nil); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
 
 // env is the target's marker environment.
 func env(t target.Target) pep508.Env { return pep508.Env(t.Env()) }

@@ -259,11 +259,7 @@ func (l *PoetryLock) Select(t target.Target, opts Options) (*Selection, error) {
 		}
 		pkg.Wheels = chooseWheels(wheels, t)
 		if len(pkg.Wheels) == 0 {
-			if len(wheels) == 0 {
-				es.add(l.file, p.line, label, "a layer is built from wheels only: pin a version that publishes wheels for Linux", "has only a source distribution (sdist)")
-			} else {
-				es.add(l.file, p.line, label, noWheelHint(wheelNames(wheels), t), "none of its %d wheels loads on %s", len(wheels), t)
-			}
+			es.noWheels(l.file, p.line, label, wheels, t)
 			continue
 		}
 		sel.Packages = append(sel.Packages, pkg)

@@ -106,18 +106,11 @@ func firstNonEmpty(s ...string) string {
 // `extras` and `dependency_groups` marker sets; default-groups when none is named).
 func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 	var es errs
-	if ok, err := requiresPython(l.requiresPython, t); err == nil && !ok {
-		es.add(l.file, l.rpLine, "", pythonHint(l.requiresPython, t), "the lock's requires-python %q excludes %s", l.requiresPython, t.Name)
-		return nil, es.err()
+	if err := lockPython(l.file, l.rpLine, l.requiresPython, t); err != nil {
+		return nil, err
 	}
 	if len(l.environments) > 0 {
-		holds := false
-		for _, m := range l.environments {
-			if ok, err := evalMarker(m, t, nil, nil); err == nil && ok {
-				holds = true
-			}
-		}
-		if !holds {
+		if !anyMarkerHolds(l.environments, t) {
 			es.add(l.file, l.envLine, "", "lock again for the Lambda target", "the lock is for environments %s, which %s is not", strings.Join(l.environments, " or "), t)
 			return nil, es.err()
 		}
@@ -185,11 +178,7 @@ func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 		}
 		pkg.Wheels = chooseWheels(p.wheels, t)
 		if len(pkg.Wheels) == 0 {
-			if len(p.wheels) == 0 {
-				es.add(l.file, p.line, label, "a layer is built from wheels only: pin a version that publishes wheels for Linux", "has only a source distribution (sdist)")
-			} else {
-				es.add(l.file, p.line, label, noWheelHint(wheelNames(p.wheels), t), "none of its %d wheels loads on %s", len(p.wheels), t)
-			}
+			es.noWheels(l.file, p.line, label, p.wheels, t)
 			continue
 		}
 		sel.Packages = append(sel.Packages, pkg)

@@ -173,18 +173,11 @@ func (p *uvPackage) label() string { return p.name + " " + p.version }
 // Select walks the lock from the project through the edges whose markers hold for t.
 func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 	var es errs
-	if ok, err := requiresPython(l.requiresPython, t); err == nil && !ok {
-		es.add(l.file, l.rpLine, "", pythonHint(l.requiresPython, t), "the lock's requires-python %q excludes %s", l.requiresPython, t.Name)
-		return nil, es.err()
+	if err := lockPython(l.file, l.rpLine, l.requiresPython, t); err != nil {
+		return nil, err
 	}
 	if len(l.supported) > 0 {
-		holds := false
-		for _, m := range l.supported {
-			if ok, err := evalMarker(m, t, nil, nil); err == nil && ok {
-				holds = true
-			}
-		}
-		if !holds {
+		if !anyMarkerHolds(l.supported, t) {
 			es.add(l.file, l.supLine, "", "add the Lambda platform to `tool.uv.environments` (e.g. \"sys_platform == 'linux'\") and run `uv lock`",
 				"the lock was made only for %s, which %s is not", strings.Join(l.supported, " or "), t)
 			return nil, es.err()

@@ -6,6 +6,7 @@
 package pyproject
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -253,20 +254,8 @@ func joinErrs(es []error) error {
 	if len(es) == 1 {
 		return es[0]
 	}
-	return joined(es)
+	return errors.Join(es...)
 }
-
-type joined []error
-
-func (j joined) Error() string {
-	s := make([]string, len(j))
-	for i, e := range j {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
-func (j joined) Unwrap() []error { return j }
 
 // poetry reads [tool.poetry.dependencies], translating Poetry's constraints.
 func (r *reader) poetry(poetry *tomlpos.Value, opts Options) {

@@ -104,6 +104,17 @@ func (x *resolution) push() { x.states = append(x.states, x.state().clone()) }
 
 // addToCriteria merges a requirement into criteria (a copy being built), or reports the conflict.
 func (x *resolution) addToCriteria(ctx context.Context, criteria map[string]*criterion, order *[]string, q *requirement, parent *candidate) (*conflicted, error) {
+	return x.merge(ctx, criteria, order, []*requirement{q}, parent)
+}
+
+// addAllToCriteria is addToCriteria for several of the user's requirements on one identifier at once.
+func (x *resolution) addAllToCriteria(ctx context.Context, criteria map[string]*criterion, order *[]string, qs []*requirement) (*conflicted, error) {
+	return x.merge(ctx, criteria, order, qs, nil)
+}
+
+// merge adds requirements on one identifier, all from parent (nil for the user's), to criteria.
+func (x *resolution) merge(ctx context.Context, criteria map[string]*criterion, order *[]string, qs []*requirement, parent *candidate) (*conflicted, error) {
+	q := qs[0]
 	id := q.id
 	old := criteria[id]
 	var incompat []*candidate
@@ -112,7 +123,9 @@ func (x *resolution) addToCriteria(ctx context.Context, criteria map[string]*cri
 		incompat = slices.Clone(old.incompat)
 		infos = slices.Clone(old.info)
 	}
-	infos = append(infos, info{q, parent})
+	for _, q := range qs {
+		infos = append(infos, info{q, parent})
+	}
 	reqs := make([]*requirement, len(infos))
 	for i, in := range infos {
 		reqs[i] = in.req
@@ -124,44 +137,6 @@ func (x *resolution) addToCriteria(ctx context.Context, criteria map[string]*cri
 	cands, err := x.r.findMatches(ctx, id, reqs, baseReqs, incompat)
 	if err != nil {
 		return nil, withOrigin(err, x.state(), q, parent)
-	}
-	c := &criterion{candidates: cands, info: infos, incompat: incompat}
-	if len(cands) == 0 {
-		return &conflicted{id, c}, nil
-	}
-	x.r.prefetchCandidate(cands[0])
-	if _, ok := criteria[id]; !ok {
-		*order = append(*order, id)
-	}
-	criteria[id] = c
-	return nil, nil
-}
-
-// addAllToCriteria is addToCriteria for several of the user's requirements on one identifier at once.
-func (x *resolution) addAllToCriteria(ctx context.Context, criteria map[string]*criterion, order *[]string, qs []*requirement) (*conflicted, error) {
-	q := qs[0]
-	id := q.id
-	old := criteria[id]
-	var incompat []*candidate
-	var infos []info
-	if old != nil {
-		incompat = slices.Clone(old.incompat)
-		infos = slices.Clone(old.info)
-	}
-	for _, q := range qs {
-		infos = append(infos, info{q, nil})
-	}
-	reqs := make([]*requirement, len(infos))
-	for i, in := range infos {
-		reqs[i] = in.req
-	}
-	var baseReqs []*requirement
-	if b := criteria[q.name]; b != nil && id != q.name {
-		baseReqs = b.requirements()
-	}
-	cands, err := x.r.findMatches(ctx, id, reqs, baseReqs, incompat)
-	if err != nil {
-		return nil, withOrigin(err, x.state(), q, nil)
 	}
 	c := &criterion{candidates: cands, info: infos, incompat: incompat}
 	if len(cands) == 0 {

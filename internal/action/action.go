@@ -14,6 +14,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 	"github.com/lambda-layers/lambda-layers/internal/version"
 )
 
@@ -197,9 +198,9 @@ func (r *actionRun) rel(path string) string {
 // configErrors reports problems with the inputs or the config file: annotated at their line, listed
 // in the summary, exit 2.
 func (r *actionRun) configErrors(errs config.Errors) int {
-	fmt.Fprintf(&r.summary, "### lambda-layers: the configuration has %s\n\n", plural(len(errs), "problem"))
+	fmt.Fprintf(&r.summary, "### lambda-layers: the configuration has %s\n\n", mdtext.Plural(len(errs), "problem", "problems"))
 	if r.failure == "" && len(errs) > 0 {
-		r.failure = fmt.Sprintf("the configuration has %s: %s", plural(len(errs), "problem"), errs[0].Error())
+		r.failure = fmt.Sprintf("the configuration has %s: %s", mdtext.Plural(len(errs), "problem", "problems"), errs[0].Error())
 	}
 	for _, e := range errs {
 		fmt.Fprintf(r.env.Stderr, "error: %s\n", github.SafeLines(e.Error()))
@@ -221,7 +222,7 @@ func (r *actionRun) fatal(code int, doing string, err error) int {
 	}
 	fmt.Fprintf(r.env.Stderr, "lambda-layers: %s\n", github.SafeLines(msg))
 	r.annotations = append(r.annotations, github.Annotation{Level: "error", Title: "lambda-layers", Message: msg})
-	fmt.Fprintf(&r.summary, "### lambda-layers failed\n\n%s\n", fenceText(msg))
+	fmt.Fprintf(&r.summary, "### lambda-layers failed\n\n%s\n", mdtext.Fenced("text", msg))
 	return code
 }
 
@@ -253,7 +254,7 @@ func (r *actionRun) finish() {
 	rest := r.gha.Annotate(r.annotations)
 	if len(rest) > 0 {
 		fmt.Fprintf(&r.summary, "\n<details><summary>%s not shown as annotations (GitHub shows %d of each kind per step)</summary>\n\n",
-			plural(len(rest), "more finding"), github.PerStepLimit)
+			mdtext.Plural(len(rest), "more finding", "more findings"), github.PerStepLimit)
 		for _, a := range rest {
 			pos := a.Position()
 			if pos != "" {
@@ -282,24 +283,8 @@ func (r *actionRun) finish() {
 	}
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // mdEscape keeps text from becoming Markdown or HTML in the summary.
 func mdEscape(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", "\\|", "`", "'", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]").Replace(s)
-}
-
-// fenceText shows text verbatim in a fenced block long enough not to be closed by it.
-func fenceText(s string) string {
-	fence := "```"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	return fence + "text\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
 }

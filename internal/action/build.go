@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
 	"github.com/lambda-layers/lambda-layers/internal/layer"
 	"github.com/lambda-layers/lambda-layers/internal/oci"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
@@ -91,8 +92,8 @@ func (r *actionRun) build(ctx context.Context, withBase bool) (cur *report.Repor
 	if baseSHA != "" {
 		cur, base, err = buildWithBase(ctx, env, plan, baseSHA, r.root)
 		if err != nil {
-			r.warnf("building the base %s to compare with: %v", shortRev(baseSHA), err)
-			unavailable = fmt.Sprintf("the base %s could not be read: %v", shortRev(baseSHA), err)
+			r.warnf("building the base %s to compare with: %v", gitrev.Short(baseSHA), err)
+			unavailable = fmt.Sprintf("the base %s could not be read: %v", gitrev.Short(baseSHA), err)
 			base = nil
 		}
 	}
@@ -163,15 +164,8 @@ func (r *actionRun) baseSHA(ctx context.Context) string {
 			}
 		}
 	}
-	r.notef("the base %s is not in the clone, so there is nothing to compare with: check out with fetch-depth: 0", shortRev(ref))
+	r.notef("the base %s is not in the clone, so there is nothing to compare with: check out with fetch-depth: 0", gitrev.Short(ref))
 	return ""
-}
-
-func shortRev(s string) string {
-	if len(s) == 40 {
-		return s[:12]
-	}
-	return s
 }
 
 // relativize shows the report's paths relative to the workspace, as a reader of the repository

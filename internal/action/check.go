@@ -7,6 +7,8 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 )
@@ -95,10 +97,10 @@ func (r *actionRun) sendCheck(ctx context.Context, sha string, v report.Verdict,
 		r.warnf("the status check was not posted: %v", err)
 		fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> **Status check** `%s` not posted: %s\n", mdEscape(name), mdEscape(err.Error()))
 	case res.Posted == github.PostedCheckRun:
-		fmt.Fprintf(r.env.Stderr, "status check %s: check run %s on %s (%s, %s): %s\n", name, res.Action, shortRev(sha), v.Conclusion,
-			plural(res.Annotations, "annotation"), urlOrNone(res.URL))
-		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: check run %s on `%s`: %s; %s.\n", mdEscape(name), res.Action, shortRev(sha), verdict,
-			plural(res.Annotations, "annotation"))
+		fmt.Fprintf(r.env.Stderr, "status check %s: check run %s on %s (%s, %s): %s\n", name, res.Action, gitrev.Short(sha), v.Conclusion,
+			mdtext.Plural(res.Annotations, "annotation", "annotations"), urlOrNone(res.URL))
+		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: check run %s on `%s`: %s; %s.\n", mdEscape(name), res.Action, gitrev.Short(sha), verdict,
+			mdtext.Plural(res.Annotations, "annotation", "annotations"))
 		if res.Warning != "" {
 			r.warnf("%s", res.Warning)
 			fmt.Fprintf(&r.summary, "\n> [!WARNING]\n> %s\n", mdEscape(res.Warning))
@@ -106,7 +108,7 @@ func (r *actionRun) sendCheck(ctx context.Context, sha string, v report.Verdict,
 	case res.Posted == github.PostedStatus:
 		r.warnf("%s", res.Warning)
 		fmt.Fprintf(&r.summary, "\n**Status check** `%s`: commit status posted on `%s` instead of a check run: %s.\n\n> [!WARNING]\n> %s\n",
-			mdEscape(name), shortRev(sha), verdict, mdEscape(res.Warning))
+			mdEscape(name), gitrev.Short(sha), verdict, mdEscape(res.Warning))
 	default:
 		msg := res.Warning
 		if res.Forbidden && (r.event.Fork() || r.mode == modeComment) {

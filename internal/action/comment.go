@@ -13,6 +13,8 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -146,7 +148,7 @@ func (r *actionRun) postComment(ctx context.Context, number int, body string) er
 	}
 	fmt.Fprintf(r.env.Stderr, "report comment %s: %s\n", res.Action, res.Where())
 	if res.Removed > 0 {
-		fmt.Fprintf(r.env.Stderr, "removed %s\n", plural(res.Removed, "duplicate report comment"))
+		fmt.Fprintf(r.env.Stderr, "removed %s\n", mdtext.Plural(res.Removed, "duplicate report comment", "duplicate report comments"))
 	}
 	return nil
 }
@@ -165,7 +167,7 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 	pr := prs[0]
 	for _, p := range prs[1:] {
 		if p.Number != pr.Number || p.HeadSHA != pr.HeadSHA {
-			return r.fatal(exitcode.Failed, "reading the reports to comment", fmt.Errorf("the reports are for different pull requests or commits (#%d at %s, #%d at %s)", pr.Number, shortRev(pr.HeadSHA), p.Number, shortRev(p.HeadSHA)))
+			return r.fatal(exitcode.Failed, "reading the reports to comment", fmt.Errorf("the reports are for different pull requests or commits (#%d at %s, #%d at %s)", pr.Number, gitrev.Short(pr.HeadSHA), p.Number, gitrev.Short(p.HeadSHA)))
 		}
 	}
 	if pr.Number <= 0 {
@@ -183,14 +185,14 @@ func (r *actionRun) commentMode(ctx context.Context) int {
 	// the run it came from, and the pull request itself, are at the same commit.
 	if wr := r.event.WorkflowRun; wr != nil {
 		if pr.HeadSHA != wr.HeadSHA {
-			return r.fatal(exitcode.Failed, "checking pr.json", fmt.Errorf("it is for commit %s, but the workflow run was for %s", shortRev(pr.HeadSHA), shortRev(wr.HeadSHA)))
+			return r.fatal(exitcode.Failed, "checking pr.json", fmt.Errorf("it is for commit %s, but the workflow run was for %s", gitrev.Short(pr.HeadSHA), gitrev.Short(wr.HeadSHA)))
 		}
 		head, err := github.PullRequestHead(ctx, s.Client, s.Owner, s.Repo, pr.Number)
 		if err != nil {
 			return r.fatal(exitcode.Failed, "checking the pull request", err)
 		}
 		if head != pr.HeadSHA {
-			r.notef("pull request #%d has moved on to %s since this report (for %s): not commenting; the newer run will", pr.Number, shortRev(head), shortRev(pr.HeadSHA))
+			r.notef("pull request #%d has moved on to %s since this report (for %s): not commenting; the newer run will", pr.Number, gitrev.Short(head), gitrev.Short(pr.HeadSHA))
 			return exitcode.OK
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambda-layers/lambda-layers/internal/github"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
 	"github.com/lambda-layers/lambda-layers/internal/oci"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/version"
@@ -80,7 +81,7 @@ func (r *actionRun) imageMeta(ctx context.Context) oci.Meta {
 		if t, perr := time.Parse(time.RFC3339, strings.TrimSpace(out)); err == nil && perr == nil {
 			m.Created = t
 		} else {
-			r.notef("the commit time of %s is not in the clone: the images say no creation time", shortRev(m.Revision))
+			r.notef("the commit time of %s is not in the clone: the images say no creation time", gitrev.Short(m.Revision))
 		}
 	}
 	return m

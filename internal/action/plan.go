@@ -10,7 +10,9 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/config"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 	"github.com/lambda-layers/lambda-layers/internal/ordered"
 	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 	"github.com/lambda-layers/lambda-layers/internal/requirements"
@@ -76,10 +78,10 @@ func (r *actionRun) planMode(ctx context.Context) int {
 
 	against := "no base to compare with: every layer counts as changed"
 	if baseSHA != "" {
-		against = "compared with " + shortRev(baseSHA)
+		against = "compared with " + gitrev.Short(baseSHA)
 	}
 	fmt.Fprintf(&r.summary, "## Lambda layers: plan\n\n%d of %s changed (%s): %s.\n\n",
-		len(names), plural(len(r.cfg.Layers), "layer"), against, plural(m.total, "matrix leg"))
+		len(names), mdtext.Plural(len(r.cfg.Layers), "layer", "layers"), against, mdtext.Plural(m.total, "matrix leg", "matrix legs"))
 	r.summary.WriteString("| layer | targets | changed |\n|---|---|---|\n")
 	for _, l := range r.cfg.Layers {
 		why := reasons[l.Name]
@@ -143,7 +145,7 @@ func (r *actionRun) changedLayers(ctx context.Context, baseSHA string) map[strin
 	}
 	files, err := r.git.Changed(ctx, baseSHA, "HEAD")
 	if err != nil {
-		r.warnf("listing the files changed since %s: %v", shortRev(baseSHA), err)
+		r.warnf("listing the files changed since %s: %v", gitrev.Short(baseSHA), err)
 		return all("git could not tell")
 	}
 	changed := map[string]bool{}

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	gh "github.com/google/go-github/v90/github"
+
+	"github.com/lambda-layers/lambda-layers/internal/mdtext"
 )
 
 // DefaultCheckName names the check run (and the commit status's context) unless told otherwise: the
@@ -121,10 +123,10 @@ func (c Checks) Post(ctx context.Context, run CheckRun) (CheckResult, error) {
 			res.Warning = fmt.Sprintf("no %s was posted: GitHub answered 404 (%s) for %s/%s — the token cannot reach the repository; give the workflow's token `checks: write`", PostedCheckRun, msg, c.Owner, c.Repo)
 			return res, nil
 		case ok && code == http.StatusUnprocessableEntity:
-			res.Warning = fmt.Sprintf("GitHub refused the %s on %s (422: %s)", PostedCheckRun, shortSHA(run.HeadSHA), msg)
+			res.Warning = fmt.Sprintf("GitHub refused the %s on %s (422: %s)", PostedCheckRun, mdtext.ShortSHA(run.HeadSHA), msg)
 			return res, nil
 		}
-		return res, fmt.Errorf("posting the %s check run on %s/%s@%s: %w", run.Name, c.Owner, c.Repo, shortSHA(run.HeadSHA), err)
+		return res, fmt.Errorf("posting the %s check run on %s/%s@%s: %w", run.Name, c.Owner, c.Repo, mdtext.ShortSHA(run.HeadSHA), err)
 	}
 	res.Posted, res.ID, res.URL = PostedCheckRun, cr.GetID(), cr.GetHTMLURL()
 	if len(first) > 0 {
@@ -171,7 +173,7 @@ func (c Checks) postStatus(ctx context.Context, run CheckRun, res CheckResult, c
 		res.Warning = fmt.Sprintf("neither a check run nor a commit status was posted: GitHub answered 403 to the check run (add `checks: write` to the workflow's permissions) and %d to the status (%s)", code, msg)
 		return res, nil
 	}
-	return res, fmt.Errorf("posting the %s commit status on %s/%s@%s: %w", run.Name, c.Owner, c.Repo, shortSHA(run.HeadSHA), err)
+	return res, fmt.Errorf("posting the %s commit status on %s/%s@%s: %w", run.Name, c.Owner, c.Repo, mdtext.ShortSHA(run.HeadSHA), err)
 }
 
 // findExisting is this workflow run's check run of the same name on the commit, if an earlier step
@@ -326,13 +328,6 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
 }
 
 // apiError is GitHub's status code and message for an error answer.

@@ -264,10 +264,10 @@ func (r *Repo) ReadFile(ctx context.Context, commit, path string) ([]byte, error
 	// Tell a missing file from other failures without parsing git's message.
 	if _, lerr := r.run(ctx, "cat-file", "-e", commit+"^{commit}"); lerr == nil {
 		if list, lerr := r.run(ctx, "ls-tree", "--name-only", commit, "--", rel); lerr == nil && len(bytes.TrimSpace(list)) == 0 {
-			return nil, &fs.PathError{Op: "read", Path: path + " at " + shortRev(commit), Err: fs.ErrNotExist}
+			return nil, &fs.PathError{Op: "read", Path: path + " at " + Short(commit), Err: fs.ErrNotExist}
 		}
 	}
-	return nil, fmt.Errorf("reading %s at %s: %w", path, shortRev(commit), err)
+	return nil, fmt.Errorf("reading %s at %s: %w", path, Short(commit), err)
 }
 
 // Reader is ReadFile at commit, in the shape of os.ReadFile.
@@ -275,7 +275,8 @@ func (r *Repo) Reader(ctx context.Context, commit string) func(string) ([]byte, 
 	return func(path string) ([]byte, error) { return r.ReadFile(ctx, commit, path) }
 }
 
-func shortRev(s string) string {
+// Short is a commit id cut to 12 characters for messages; anything else (a branch, a tag) as it is.
+func Short(s string) string {
 	if len(s) > 12 && isHex(s) {
 		return s[:12]
 	}

@@ -48,16 +48,7 @@ func Code(s string) string {
 	if s == "" {
 		return ""
 	}
-	run, longest := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
+	fence := strings.Repeat("`", longestBackticks(s)+1)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		s = " " + s + " "
@@ -95,7 +86,13 @@ func HTMLText(s string) string { return html.EscapeString(OneLine(s)) }
 
 // Fenced is a fenced code block holding s verbatim, with a fence longer than any in s.
 func Fenced(lang, s string) string {
-	longest, run := 0, 0
+	fence := strings.Repeat("`", max(3, longestBackticks(s)+1))
+	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
+}
+
+// longestBackticks is the longest run of backticks in s: a fence must be longer to hold s.
+func longestBackticks(s string) int {
+	run, longest := 0, 0
 	for _, c := range s {
 		if c == '`' {
 			run++
@@ -104,8 +101,7 @@ func Fenced(lang, s string) string {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
+	return longest
 }
 
 // Clip shortens s to at most n bytes (on a rune boundary), saying how much was left out.

@@ -67,7 +67,14 @@ func (r *actionRun) run(ctx context.Context) int {
 	if r.mode == modeComment {
 		return r.commentMode(ctx)
 	}
-	cfg, err := config.Load(os.DirFS(r.root), config.Inputs{
+	// The config and the files it globs are read through an os.Root: a symlink committed in the
+	// repository cannot lead outside it (to /proc/self/environ, say, whose content an error would quote).
+	root, err := os.OpenRoot(r.root)
+	if err != nil {
+		return r.fatal(exitcode.Usage, "opening the workspace", err)
+	}
+	defer root.Close()
+	cfg, err := config.Load(root.FS(), config.Inputs{
 		Config: opts.configPath, Requirements: opts.requirements, Runtimes: opts.runtimes, Architectures: opts.archs,
 		Layers: opts.layers, IndexURL: opts.indexURL, FailOn: opts.failOn, AWSRegion: opts.awsRegion, RepoName: r.repoName(),
 	})

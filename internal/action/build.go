@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,12 +25,14 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/oci"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
+	"github.com/lambda-layers/lambda-layers/internal/requirements"
 )
 
 // buildPlan turns the config into the build engine's plan, with paths made absolute under the
 // workspace (the process's working directory need not be the workspace).
 func (r *actionRun) buildPlan() (build.Plan, error) {
-	p := build.Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir(), CacheDir: r.cacheDir(), Refresh: r.opts.refresh}
+	p := build.Plan{IndexURL: r.cfg.IndexURL, Out: r.outDir(), CacheDir: r.cacheDir(), Refresh: r.opts.refresh,
+		ReadFile: r.readInWorkspace}
 	if u := p.IndexURL; u != "" && !strings.Contains(u, "://") && !filepath.IsAbs(u) {
 		p.IndexURL = filepath.Join(r.root, filepath.FromSlash(u)) // a local index in the repository
 	}
@@ -46,6 +52,42 @@ func (r *actionRun) buildPlan() (build.Plan, error) {
 		p.Layers = append(p.Layers, lp)
 	}
 	return p, nil
+}
+
+// readInWorkspace reads a requirements, pyproject or lock file (or one they include) for the build, only
+// from inside the workspace, symlinks included: a pull request could commit requirements.txt as a symlink
+// to /proc/self/environ, or write `-r /proc/self/environ`, and the parse error would quote the action's
+// environment, its token with it, in the comment and report.json.
+func (r *actionRun) readInWorkspace(path string) ([]byte, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(r.root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s is outside the repository: the action reads only the repository's files", path)
+	}
+	root, err := os.OpenRoot(r.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.Open(rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w (the action reads only the repository's files, and follows no symlink out of it)", rel, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, requirements.MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > requirements.MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than any requirements or lock file", rel, requirements.MaxFileBytes>>20)
+	}
+	return data, nil
 }
 
 // buildMode builds every layer; withReport also builds the base, compares and comments on the

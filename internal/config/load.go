@@ -94,6 +94,8 @@ func read(fsys fs.FS, in Inputs) (*Config, error) {
 			if _, err := fs.Stat(fsys, n); err == nil {
 				name = n
 				break
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, Errors{{Input: "config", Message: fmt.Sprintf("%s cannot be read: %v", n, err)}}
 			}
 		}
 	}
@@ -271,6 +273,9 @@ func (c *Config) checkFiles(fsys fs.FS) Errors {
 		for _, f := range l.Requirements {
 			st, err := fs.Stat(fsys, f)
 			switch {
+			case err != nil && !errors.Is(err, fs.ErrNotExist):
+				// An fs that stays in the repository (the action's os.Root) refuses a symlink out of it.
+				errs = append(errs, &Error{File: c.File, Line: l.Line, Column: 1, Message: fmt.Sprintf("layer %s: requirements file %s cannot be read: %v", l.Name, f, err)})
 			case err != nil:
 				errs = append(errs, &Error{File: c.File, Line: l.Line, Column: 1, Message: fmt.Sprintf("layer %s: requirements file %s does not exist", l.Name, f)})
 			case st.IsDir():

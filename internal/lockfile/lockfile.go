@@ -309,8 +309,13 @@ func splitHash(h string) (string, string, bool) {
 	return strings.ToLower(alg), strings.ToLower(hex), true
 }
 
-func sortPackages(ps []Package) {
-	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+// selection ends a Select: the findings when there are any, else sel with its packages by name.
+func (e errs) selection(sel *Selection) (*Selection, error) {
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(sel.Packages, func(i, j int) bool { return sel.Packages[i].Name < sel.Packages[j].Name })
+	return sel, nil
 }
 
 // requiresPython checks a lock-level or package-level Requires-Python for the target.

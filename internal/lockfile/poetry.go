@@ -264,11 +264,7 @@ func (l *PoetryLock) Select(t target.Target, opts Options) (*Selection, error) {
 		}
 		sel.Packages = append(sel.Packages, pkg)
 	}
-	if err := es.err(); err != nil {
-		return nil, err
-	}
-	sortPackages(sel.Packages)
-	return sel, nil
+	return es.selection(sel)
 }
 
 // Indexes are the lock's legacy (PEP 503) sources.

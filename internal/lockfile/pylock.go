@@ -183,11 +183,7 @@ func (l *PylockFile) Select(t target.Target, opts Options) (*Selection, error) {
 		}
 		sel.Packages = append(sel.Packages, pkg)
 	}
-	if err := es.err(); err != nil {
-		return nil, err
-	}
-	sortPackages(sel.Packages)
-	return sel, nil
+	return es.selection(sel)
 }
 
 // Indexes are the indexes the lock's packages name.

@@ -318,11 +318,7 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 		}
 		sel.Packages = append(sel.Packages, pkg)
 	}
-	if err := es.err(); err != nil {
-		return nil, err
-	}
-	sortPackages(sel.Packages)
-	return sel, nil
+	return es.selection(sel)
 }
 
 // pick finds the package a dependency names: by version and, for a package locked more than once

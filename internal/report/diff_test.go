@@ -157,7 +157,8 @@ func TestSharedLayoutLabel(t *testing.T) {
 		t.Errorf("table:\n%s", b.String())
 	}
 	if md := markdown.Comment(cur, nil, markdown.Options{}); !strings.Contains(md, "python3.11+3.12 · x86_64") ||
-		!strings.Contains(md, "One zip under `python/` serves python3.11, python3.12") {
+		!strings.Contains(md, "One zip under `python/` serves python3.11, python3.12") ||
+		!strings.Contains(md, "<summary><code>web</code> · python3.11+3.12 · x86_64 — ") {
 		t.Errorf("comment:\n%s", md)
 	}
 	// The layout the user asked for is no warning: the check stays a success.

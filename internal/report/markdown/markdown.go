@@ -339,12 +339,13 @@ func (r *renderer) targets(idx []int) string {
 	var last string
 	for _, i := range idx {
 		l := r.cur.Layers[i]
-		if l.Runtime == last && len(parts) > 0 {
+		rt := report.RuntimeLabel(l) // python3.11+3.12 for a shared zip
+		if rt == last && len(parts) > 0 {
 			parts[len(parts)-1] += ", " + l.Architecture
 			continue
 		}
-		last = l.Runtime
-		parts = append(parts, l.Runtime+" · "+l.Architecture)
+		last = rt
+		parts = append(parts, rt+" · "+l.Architecture)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -26,6 +26,20 @@ const PyPI = "https://pypi.org/simple/"
 // the spirit of pip's --timeout and uv's UV_HTTP_TIMEOUT.
 const EnvHTTPTimeout = "LAMBDA_LAYERS_HTTP_TIMEOUT"
 
+// TimeoutFromEnv reads EnvHTTPTimeout: 0 when unset, an error naming the variable when it is not a
+// number of seconds (more than 0, at most a day). Commands check it before they start.
+func TimeoutFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(EnvHTTPTimeout))
+	if v == "" {
+		return 0, nil
+	}
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil || secs <= 0 || secs > 24*3600 {
+		return 0, fmt.Errorf("%s=%q: want a number of seconds, such as 30", EnvHTTPTimeout, v)
+	}
+	return time.Duration(secs * float64(time.Second)), nil
+}
+
 // Default timeouts. A read that makes no progress for DefaultTimeout fails (and is retried); connecting
 // may take DefaultConnectTimeout (never more than half the timeout).
 const (
@@ -160,12 +174,12 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if !c.timeoutSet && c.getenv != nil {
-		if v := strings.TrimSpace(c.getenv(EnvHTTPTimeout)); v != "" {
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || secs <= 0 || secs > 24*3600 {
-				return nil, fmt.Errorf("creating index client: %s=%q: want a number of seconds, such as 30", EnvHTTPTimeout, v)
-			}
-			c.stallTimeout = time.Duration(secs * float64(time.Second))
+		d, err := TimeoutFromEnv(c.getenv)
+		if err != nil {
+			return nil, fmt.Errorf("creating index client: %w", err)
+		}
+		if d > 0 {
+			c.stallTimeout = d
 		}
 	}
 	switch {

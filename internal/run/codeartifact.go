@@ -10,6 +10,7 @@ import (
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/codeartifact"
 	"github.com/lambda-layers/lambda-layers/internal/config"
+	"github.com/lambda-layers/lambda-layers/internal/index"
 	"github.com/lambda-layers/lambda-layers/internal/lockfile"
 	"github.com/lambda-layers/lambda-layers/internal/pyproject"
 )
@@ -46,6 +47,9 @@ func (o *buildOptions) codeArtifactFlag(ctx context.Context, env *build.Env, pla
 // not DOMAIN/REPOSITORY, a --name Lambda would refuse, and --extra or --group with no pyproject.toml or lock file to apply them
 // to (they were ignored); -1 when the flags are fine.
 func (a *app) checkInputFlags(cmd *cobra.Command, o *buildOptions) int {
+	if _, err := index.TimeoutFromEnv(a.env.Getenv); err != nil {
+		return a.usageFail(cmd, "set "+index.EnvHTTPTimeout+" to a number of seconds, or unset it (default 30)", "%v", err)
+	}
 	if o.codeartifact != "" {
 		if _, err := codeartifact.ParseRepository(o.codeartifact); err != nil {
 			return a.usageFail(cmd, "write --codeartifact DOMAIN/REPOSITORY, e.g. --codeartifact acme/pypi-store", "--codeartifact %v", err)

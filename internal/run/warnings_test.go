@@ -1,10 +1,13 @@
 package run
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
@@ -30,5 +33,25 @@ func TestWarningsOnStderr(t *testing.T) {
 		if code, _, stderr := mainOut(append(args, "--quiet")...); code != exitcode.OK || stderr != "" {
 			t.Errorf("%s --quiet: exit %d, stderr %q", args[0], code, stderr)
 		}
+	}
+}
+
+// TestBadTimeoutIsUsageError: a LAMBDA_LAYERS_HTTP_TIMEOUT that is not a number of seconds is a usage
+// error (exit 2) before anything runs, as a bad flag is; it was a failed layer (exit 1) in report.json.
+func TestBadTimeoutIsUsageError(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "dist")
+	var o, e strings.Builder
+	code := Main(context.Background(), build.Env{Stdout: &o, Stderr: &e, Getenv: func(k string) string {
+		if k == "LAMBDA_LAYERS_HTTP_TIMEOUT" {
+			return "soon"
+		}
+		return ""
+	}}, []string{"build", "-r", demoDir + "/requirements.txt", "--runtime", "python3.12", "--index-url", demoDir + "/index/simple", "--out", out})
+	if code != exitcode.Usage || !strings.Contains(e.String(), `LAMBDA_LAYERS_HTTP_TIMEOUT="soon": want a number of seconds`) {
+		t.Errorf("exit %d, stderr:\n%s", code, e.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was written", out)
 	}
 }

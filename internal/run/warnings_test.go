@@ -23,7 +23,7 @@ func TestWarningsOnStderr(t *testing.T) {
 	want := "warning: app (python3.12 x86_64): newer-1.0-py3-none-any.whl: Wheel-Version 1.9 is newer than 1.0"
 	for _, args := range [][]string{
 		{"build", "--out", filepath.Join(dir, "dist")},
-		{"report", "--json", filepath.Join(dir, "r.json")},
+		{"report", "--json", filepath.Join(dir, "r.json"), "--out", filepath.Join(dir, "dist")},
 	} {
 		args = append(args, "-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "--cache-dir", filepath.Join(dir, "cache"))
 		code, _, stderr := mainOut(args...)

@@ -1,11 +1,8 @@
 package build
 
 import (
-	"archive/zip"
 	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,20 +99,14 @@ func TestSlimCorpusImports(t *testing.T) {
 	}
 
 	dir := filepath.Join(root, "unpacked")
-	unzip(t, built[0], dir)
+	oracletest.Unzip(t, built[0], dir)
 	sp := filepath.Join(dir, "python", "lib", "python3.11", "site-packages")
 	mods := topLevel(t, sp)
 	if len(mods) < 40 {
 		t.Fatalf("only %d top-level modules: %v", len(mods), mods)
 	}
-	script := "import importlib, sys\nsys.path.insert(0, sys.argv[1])\nbad = []\nfor m in sys.argv[2:]:\n" +
-		"    try:\n        importlib.import_module(m)\n    except BaseException as e:\n        bad.append(m + ': ' + type(e).__name__ + ': ' + str(e))\n" +
-		"print('\\n'.join(bad))\nsys.exit(1 if bad else 0)\n"
-	cmd := exec.Command(py, append([]string{"-I", "-S", "-c", script, sp}, mods...)...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("imports failed under python3.11 -I -S:\n%s", out)
+	if bad, _ := oracletest.Imports(t, py, sp, mods); len(bad) > 0 {
+		t.Fatalf("imports failed under python3.11 -I -S: %v", bad)
 	}
 	t.Logf("%d top-level modules import: %s", len(mods), strings.Join(mods, " "))
 }
@@ -145,32 +136,4 @@ func topLevel(t *testing.T, sp string) []string {
 	}
 	slices.Sort(mods)
 	return slices.Compact(mods)
-}
-
-func unzip(t *testing.T, zipPath, dir string) {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, f.Mode().Perm())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
-		w.Close()
-	}
 }

@@ -209,7 +209,7 @@ func TestImportLayer(t *testing.T) {
 		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
 	mustOK(t, r)
 	opt := filepath.Join(dir, "opt")
-	unzip(t, r.report.Layers[0].Zip, opt)
+	oracletest.Unzip(t, r.report.Layers[0].Zip, opt)
 	sp := filepath.Join(opt, "python", "lib", "python3.11", "site-packages")
 	entries, err := os.ReadDir(sp)
 	if err != nil {
@@ -233,24 +233,8 @@ func TestImportLayer(t *testing.T) {
 	if len(mods) < 40 {
 		t.Fatalf("only %d top-level modules found: %v", len(mods), mods)
 	}
-	script := `import importlib, sys, json
-sys.path.insert(0, sys.argv[1])
-bad = {}
-for m in sys.argv[2:]:
-    try:
-        importlib.import_module(m)
-    except BaseException as e:
-        bad[m] = repr(e)
-# every imported module must come from the layer or the standard library
-stray = sorted(n for n, mod in sys.modules.items() if getattr(mod, "__file__", None) and "site-packages" in mod.__file__ and not mod.__file__.startswith(sys.argv[1]))
-print(json.dumps({"bad": bad, "stray": stray}))`
-	cmd := exec.Command(py, append([]string{"-I", "-S", "-c", script, sp}, mods...)...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v", err)
-	}
-	if !strings.Contains(string(out), `"bad": {}, "stray": []`) {
-		t.Errorf("imports failed: %s", out)
+	if bad, stray := oracletest.Imports(t, py, sp, mods); len(bad) > 0 || len(stray) > 0 {
+		t.Errorf("imports failed: %v; modules from outside the layer: %v", bad, stray)
 	}
 	t.Logf("imported %d top-level modules from the layer", len(mods))
 }
@@ -279,36 +263,4 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// unzip extracts a layer the way Lambda does into /opt.
-func unzip(t testing.TB, zipPath, dir string) {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, f.Mode().Perm())
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = io.Copy(w, rc)
-		rc.Close()
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -82,7 +82,13 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 	b := &builder{env: env, plan: p, clients: map[string]*index.Client{}, fetchers: map[*index.Client]*fetch.Fetcher{}}
 	setupErr := b.setup(ctx)
 	if b.verifier != nil {
-		defer b.verifier.close()
+		defer func() {
+			b.verifier.close()
+			// After the checks: the metadata of a checked wheel went to the disk with its verdict.
+			if err := b.cache.Flush(); err != nil {
+				fmt.Fprintln(b.env.Stderr, "warning:", err)
+			}
+		}()
 	}
 	var jobs []job
 	for _, lp := range p.Layers {

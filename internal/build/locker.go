@@ -57,7 +57,14 @@ func (l *Locker) Resolve(ctx context.Context, t target.Target) (*resolve.Result,
 	if err := checkPython(l.b.set, t); err != nil { // inputs.go
 		return nil, err
 	}
-	defer l.b.client.Wait() // requests a failed resolution gave up on end before it returns
+	defer func() {
+		// Requests a failed resolution gave up on end before it returns; the metadata it read is kept for
+		// the build that follows.
+		l.b.client.Wait()
+		if err := l.b.cache.Flush(); err != nil {
+			fmt.Fprintln(l.b.env.Stderr, "warning:", err)
+		}
+	}()
 	res, err := resolve.Resolve(ctx, resolverSource{l.b.client, l.fetcher}, toResolve(l.b.set.Requirements), resolve.Options{
 		Target: t, Pre: l.b.plan.Pre || l.b.set.Options.Pre, Constraints: toResolve(l.b.set.Constraints),
 	})

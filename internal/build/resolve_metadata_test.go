@@ -60,6 +60,9 @@ func resolveWith(t *testing.T, indexURL, cacheDir string) (*resolve.Result, *fet
 	if len(res.Packages) != 2 || res.Packages[0].Version.String() != "2.0" {
 		t.Fatalf("resolved %v", res.Packages)
 	}
+	if err := cache.Flush(); err != nil { // as the engine does once its resolutions are done
+		t.Fatal(err)
+	}
 	return res, f
 }
 

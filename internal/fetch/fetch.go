@@ -211,7 +211,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	tmp, err := f.Cache.tempFile()
+	tmp, err := f.Cache.tempFile(f.Cache.wheelDir(), ".dl-*")
 	if err != nil {
 		return "", fmt.Errorf("downloading %s: %w", r.File.Filename, err)
 	}
@@ -239,9 +239,6 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 		return "", fmt.Errorf("writing %s: %w", r.File.Filename, err)
 	}
 	dst := f.Cache.WheelPath(got)
-	if err := os.MkdirAll(parent(dst), 0o700); err != nil { // the cache is private
-		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
-	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
 	}
@@ -253,14 +250,6 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	f.downloaded[got] = true
 	f.mu.Unlock()
 	return dst, nil
-}
-
-func parent(p string) string {
-	i := strings.LastIndexAny(p, `/\`)
-	if i < 0 {
-		return "."
-	}
-	return p[:i]
 }
 
 // algorithms are the hash algorithms needed: sha256 always, plus any the user pinned.

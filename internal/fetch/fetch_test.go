@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -90,8 +91,9 @@ func TestFetchHashMismatch(t *testing.T) {
 	if !errors.As(err, &hm) || hm.Package != "alpha 1.0" || !strings.Contains(err.Error(), "the index expects sha256:aaaa") {
 		t.Fatalf("want a HashMismatchError naming the package and the index, got %v", err)
 	}
-	if matches, _ := os.ReadDir(fe.Cache.Dir() + "/wheels"); len(matches) != 0 {
-		t.Errorf("a mismatching download must not enter the cache")
+	// Nothing under the wheel's name, under the name the index gave, nor a temporary file left behind.
+	if entries, err := os.ReadDir(filepath.Dir(fe.Cache.WheelPath(bad.Hashes["sha256"]))); err != nil || len(entries) != 0 {
+		t.Errorf("a mismatching download must not enter the cache: %v, %v", entries, err)
 	}
 }
 

@@ -78,6 +78,9 @@ func warmBuild(t *testing.T, srv *indextest.Server, dir string, recall bool, mod
 			t.Fatal(err)
 		}
 	}
+	if err := cache.Flush(); err != nil { // as the engine does once its resolutions are done
+		t.Fatal(err)
+	}
 	return c.Stats()
 }
 

@@ -180,8 +180,7 @@ func (t *cacheTransport) path(req *http.Request) string {
 	u := *req.URL
 	u.User = nil
 	h := sha256.Sum256([]byte(u.String() + "\n" + req.Header.Get("Accept")))
-	k := hex.EncodeToString(h[:])
-	return filepath.Join(t.dir, k[:2], k)
+	return filepath.Join(t.dir, hex.EncodeToString(h[:])) // one flat folder: a cold build makes no more
 }
 
 type countingBody struct {

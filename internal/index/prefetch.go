@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,14 +104,20 @@ func (c *Client) Remember(key string) error {
 // on other indexes use other pages.
 func (c *Client) recallPath(key string) string {
 	h := sha256.Sum256([]byte(strings.Join(c.Indexes(), "\n") + "\n\n" + key))
-	return filepath.Join(c.cacheDir, "used", hex.EncodeToString(h[:]))
+	return filepath.Join(c.cacheDir, "used-"+hex.EncodeToString(h[:])) // beside the entries, whose names are bare hex
 }
 
+// writeFileAtomic writes path through a temporary file in its folder and a rename. The folder is made
+// only when the first write finds it missing, not checked on every write: a cold build writes an entry
+// per page.
 func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil { // the HTTP cache is private
-		return err
-	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil { // the HTTP cache is private
+			return err
+		}
+		f, err = os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,133 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCacheLayout: a fetched, checked wheel with its metadata leaves two files in the cache, the wheel
+// and its record, in one private folder under the layout version; a new Cache on the folder reads both
+// facts back.
+func TestCacheLayout(t *testing.T) {
+	_, c, f := setup(t)
+	dir := t.TempDir()
+	cache, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &Fetcher{Cache: cache, Source: c, Check: func(_ context.Context, _ Request, _, sha string) error {
+		return cache.MarkVerified(sha) // what the engine's verifier does once the wheel's entries check out
+	}}
+	meta, err := fe.Metadata(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := fe.Fetch(context.Background(), []Request{{Package: "alpha 1.0", File: f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cache.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sha := f.Hashes["sha256"]
+	var got []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fi, _ := d.Info()
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want, rel = 0o700, rel+"/"
+		}
+		if p != dir && fi.Mode().Perm()&^want != 0 {
+			t.Errorf("%s: mode %v, want at most %v", rel, fi.Mode().Perm(), want)
+		}
+		got = append(got, filepath.ToSlash(rel))
+		return nil
+	})
+	want := []string{"./", "v2/", "v2/wheels/", "v2/wheels/" + sha + ".rec", "v2/wheels/" + sha + ".whl"}
+	if !slices.Equal(got, want) {
+		t.Errorf("cache holds %v, want %v", got, want)
+	}
+	if paths[0] != cache.WheelPath(sha) {
+		t.Errorf("wheel at %s, want %s", paths[0], cache.WheelPath(sha))
+	}
+	again, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := again.Metadata(sha); !ok || !bytes.Equal(m, meta) || !again.Verified(sha) || !again.HasWheel(sha) {
+		t.Errorf("a new Cache reads metadata %v (%q), verified %v, wheel %v", ok, m, again.Verified(sha), again.HasWheel(sha))
+	}
+}
+
+// TestCacheOldLayoutIgnored: the files of the first layout are not read, whatever they say.
+func TestCacheOldLayoutIgnored(t *testing.T) {
+	dir := t.TempDir()
+	sha := strings.Repeat("ab", 32)
+	for _, p := range []string{"wheels/sha256/ab/" + sha + ".whl", "metadata/ab/" + sha, "verified/ab/" + sha} {
+		p = filepath.Join(dir, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte("Metadata-Version: 2.1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cache, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cache.Metadata(sha); ok || cache.Verified(sha) || cache.HasWheel(sha) {
+		t.Error("the cache read a file of the old layout")
+	}
+}
+
+// TestCacheRecordMerge: two caches on one folder (two builds) writing the same wheel's record each keep
+// what the other wrote; metadata alone never makes a wheel verified; a damaged record is a miss.
+func TestCacheRecordMerge(t *testing.T) {
+	dir := t.TempDir()
+	sha := strings.Repeat("cd", 32)
+	a, _ := OpenCache(dir)
+	b, _ := OpenCache(dir)
+	meta := []byte("Metadata-Version: 2.1\nName: alpha\n")
+	a.PutMetadata(sha, meta)
+	if m, ok := a.Metadata(sha); !ok || !bytes.Equal(m, meta) {
+		t.Errorf("metadata not yet flushed is not read back: %q", m)
+	}
+	if _, ok := b.Metadata(sha); ok {
+		t.Error("another cache read metadata never written")
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := OpenCache(dir); c.Verified(sha) {
+		t.Error("a record of metadata says the wheel is verified")
+	}
+	other := strings.Repeat("ef", 32)
+	if err := b.MarkVerified(other); err != nil { // b knows no metadata of it
+		t.Fatal(err)
+	}
+	a.PutMetadata(other, meta)
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := OpenCache(dir)
+	if m, ok := c.Metadata(other); !ok || !bytes.Equal(m, meta) || !c.Verified(other) {
+		t.Errorf("merged record: metadata %q (%v), verified %v; want both", m, ok, c.Verified(other))
+	}
+
+	rec := c.recordPath(other)
+	data, _ := os.ReadFile(rec)
+	os.WriteFile(rec, data[:len(data)-1], 0o600)
+	d, _ := OpenCache(dir)
+	if _, ok := d.Metadata(other); ok || d.Verified(other) {
+		t.Error("a truncated record was read")
+	}
+}

@@ -209,7 +209,7 @@ func (b *builder) client(set *requirements.Set) (*index.Client, error) {
 	}
 	b.clients[key] = c
 	if b.fetchers != nil {
-		b.fetchers[c] = &fetch.Fetcher{Cache: b.cache, Source: c, Check: b.verifier.start, OnProgress: b.progress}
+		b.fetchers[c] = &fetch.Fetcher{Cache: b.cache, Source: c, Check: b.verifier.start, OnProgress: b.progress, Concurrency: downloads}
 	}
 	return c, nil
 }
@@ -552,3 +552,9 @@ func splitOrigin(o string) (string, int) {
 	}
 	return o[:i], n
 }
+
+// downloads bounds the wheels downloaded at once. Across a network each download waits a round trip
+// before its first byte, so the bound is set by latency, not by cores (checking the wheels has its own
+// bound): 32 keeps a cold build's speculative downloads from queueing behind one another, as uv's 50
+// concurrent downloads do.
+const downloads = 32

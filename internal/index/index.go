@@ -265,9 +265,10 @@ func (c *Client) defaultHTTPClient() *http.Client {
 	}
 	t.TLSHandshakeTimeout = min(c.stallTimeout/2, tlsHandshakeTimeout)
 	t.ResponseHeaderTimeout = 2 * c.stallTimeout // a backstop: the watchdog in try fires first
-	// Downloads run in parallel against one file host; the default of 2 idle connections per host
-	// would mean a TLS handshake for most of them.
-	t.MaxIdleConnsPerHost = 16
+	// Pages, metadata and downloads run in parallel against one host (up to 32 of each at once); the
+	// default of 2 idle connections per host would mean a TLS handshake for most of them. (HTTP/2 hosts,
+	// as PyPI's are, multiplex them on one connection anyway.)
+	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Transport: t}
 }
 

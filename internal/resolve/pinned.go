@@ -59,11 +59,7 @@ func Pinned(ctx context.Context, src Source, reqs []Requirement, opts Options) (
 	// Every project page at once.
 	var wg sync.WaitGroup
 	for _, n := range names {
-		wg.Go(func() {
-			r.sem <- struct{}{}
-			defer func() { <-r.sem }()
-			r.loadProject(ctx, n)
-		})
+		wg.Go(func() { r.loadProject(ctx, n) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {

@@ -63,7 +63,12 @@ func (r *resolver) loadProject(ctx context.Context, name string) *project {
 	}
 	r.mu.Unlock()
 	p.once.Do(func() {
+		if err := r.acquire(ctx); err != nil {
+			p.err = err
+			return
+		}
 		ip, err := r.src.Project(ctx, name)
+		r.release()
 		var nf *index.NotFoundError
 		switch {
 		case errors.As(err, &nf):

@@ -301,7 +301,12 @@ func (r *resolver) metadata(ctx context.Context, f index.File) (*wheel.Metadata,
 	}
 	r.mu.Unlock()
 	e.once.Do(func() {
+		if err := r.acquire(ctx); err != nil {
+			e.err = err
+			return
+		}
 		b, err := r.src.Metadata(ctx, f)
+		r.release()
 		if err != nil {
 			e.err = fmt.Errorf("reading metadata of %s: %w", f.Filename, err)
 			return
@@ -414,7 +419,11 @@ func (r *resolver) warn(w string) {
 
 // prefetch fetches, in the background, the project page of a requirement and the metadata of the
 // version it will most likely get, then does the same for that version's dependencies: the resolver
-// decides one package at a time, but finds what it needs already fetched.
+// decides one package at a time, but finds what it needs already fetched. The crawl runs ahead of the
+// resolver one dependency level per page and metadata round trip; no goroutine holds a slot of the
+// request bound while it waits for a page or metadata another one is fetching (loadProject and metadata
+// take the slot only around their request), and a file whose dependencies were already followed is not
+// followed again.
 func (r *resolver) prefetch(q *requirement) {
 	if q.unsat != "" {
 		return
@@ -423,29 +432,18 @@ func (r *resolver) prefetch(q *requirement) {
 	if q.explicit != nil {
 		key = q.explicit.file.file.URL
 	}
-	r.mu.Lock()
-	seen := r.prefetched[key]
-	r.prefetched[key] = true
-	r.mu.Unlock()
-	if seen {
+	if !r.firstPrefetch(key) {
 		return
 	}
 	ctx := r.ctx
 	r.prefetching.Add(1)
 	go func() {
 		defer r.prefetching.Done()
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
 		f, ok := r.likelyFile(ctx, q)
-		if !ok {
-			<-r.sem
+		if !ok || ctx.Err() != nil || !r.firstPrefetch(q.id+" "+f.file.URL) {
 			return
 		}
 		md, err := r.metadata(ctx, f.file)
-		<-r.sem
 		if err != nil || ctx.Err() != nil {
 			return
 		}
@@ -461,6 +459,27 @@ func (r *resolver) prefetch(q *requirement) {
 		}
 	}()
 }
+
+// firstPrefetch records key and says whether it is new.
+func (r *resolver) firstPrefetch(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := r.prefetched[key]
+	r.prefetched[key] = true
+	return !seen
+}
+
+// acquire takes a slot of the bound on concurrent index requests; release gives it back.
+func (r *resolver) acquire(ctx context.Context) error {
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *resolver) release() { <-r.sem }
 
 // likelyFile guesses the file a requirement will be pinned to: the newest the requirement alone allows.
 func (r *resolver) likelyFile(ctx context.Context, q *requirement) (loadable, bool) {

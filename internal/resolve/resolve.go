@@ -41,7 +41,9 @@ type Options struct {
 	Pre bool
 	// Constraints restrict versions (pip's -c) but never add packages.
 	Constraints []Requirement
-	// Concurrency bounds parallel index and metadata requests; 0 means 8.
+	// Concurrency bounds parallel index and metadata requests; 0 means 32. Across a network a request
+	// mostly waits for its round trip, so the bound is set by the width of a dependency level (a layer's
+	// first level is often 20–30 packages), not by cores.
 	Concurrency int
 	// MaxRounds bounds the search; 0 means 200,000 (pip's limit).
 	MaxRounds int
@@ -146,7 +148,7 @@ func newResolver(src Source, opts Options) (*resolver, error) {
 	}
 	n := opts.Concurrency
 	if n <= 0 {
-		n = 8
+		n = 32
 	}
 	if opts.MaxRounds <= 0 {
 		opts.MaxRounds = 200_000

@@ -31,7 +31,7 @@ func (e *HTTPError) Error() string {
 		s += ": " + e.Message
 	}
 	if e.hint != "" {
-		s += " (" + e.hint + ")"
+		s += "\n  hint: " + e.hint // the shape of every hint the command line prints, on its own line
 	}
 	return s
 }

@@ -175,11 +175,11 @@ func TestUnknownNamesHint(t *testing.T) {
 		want string
 	}{
 		{"[project]\nname = \"x\"\ndependencies = []\n[project.optional-dependencies]\nfast = [\"a\"]\n", Options{Extras: []string{"slow"}},
-			`no extra "slow" in [project.optional-dependencies] (hint: extras declared: fast)`},
+			"no extra \"slow\" in [project.optional-dependencies]\n  hint: extras declared: fast"},
 		{"[project]\nname = \"x\"\ndependencies = []\n", Options{Extras: []string{"slow"}},
-			`no extra "slow" in [project.optional-dependencies] (hint: the file declares no extras)`},
+			"no extra \"slow\" in [project.optional-dependencies]\n  hint: the file declares no extras"},
 		{"[project]\nname = \"x\"\ndependencies = []\n", Options{Groups: []string{"dev"}},
-			`no dependency group "dev" (hint: the file declares no dependency groups)`},
+			"no dependency group \"dev\"\n  hint: the file declares no dependency groups"},
 	} {
 		_, err := Parse("pyproject.toml", []byte(c.text), c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -83,7 +83,7 @@ type Error struct {
 func (e *Error) Error() string {
 	s := position(e.File, e.Line) + e.Msg
 	if e.Hint != "" {
-		s += " (hint: " + e.Hint + ")"
+		s += "\n  hint: " + e.Hint // the shape of every hint the command line prints, on its own line
 	}
 	return s
 }

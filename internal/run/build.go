@@ -92,6 +92,9 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	if code := a.checkSlimFlags(cmd, o); code >= 0 {
 		return code
 	}
+	if code := a.checkInputFiles(cmd, o); code >= 0 {
+		return code
+	}
 	env, plan := a.engineEnv(), o.plan(targets)
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
 		return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)

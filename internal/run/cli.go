@@ -123,7 +123,7 @@ func (e *usageError) Error() string {
 func (e *usageError) print(w io.Writer) {
 	fmt.Fprintf(w, "%s: %s\n", e.cmd, e.what)
 	if e.fix != "" {
-		fmt.Fprintf(w, "  %s\n", e.fix)
+		fmt.Fprintf(w, "%s%s\n", hintLine, e.fix)
 	}
 }
 
@@ -142,14 +142,20 @@ func (a *app) usageFail(cmd *cobra.Command, fix, format string, args ...any) int
 }
 
 // failf prints a failure of cmd (not the user's wording, the work: a file that cannot be read, a build
-// that failed) as "lambda-layers CMD: WHAT" with what to do on the next line when known.
+// that failed) as "lambda-layers CMD: WHAT" with what to do on a "  hint:" line when known (unless
+// WHAT already ends with its own hint: one hint, the most precise).
 func (a *app) failf(cmd *cobra.Command, fix, format string, args ...any) int {
-	fmt.Fprintf(a.env.Stderr, "%s: %s\n", cmd.CommandPath(), fmt.Sprintf(format, args...))
-	if fix != "" {
-		fmt.Fprintf(a.env.Stderr, "  %s\n", fix)
+	what := fmt.Sprintf(format, args...)
+	fmt.Fprintf(a.env.Stderr, "%s: %s\n", cmd.CommandPath(), what)
+	if fix != "" && !strings.Contains(what, "\n"+hintLine) {
+		fmt.Fprintf(a.env.Stderr, "%s%s\n", hintLine, fix)
 	}
 	return exitcode.Failed
 }
+
+// hintLine starts the line that says what to do, after the line that says what failed: the one shape
+// of every hint the command line prints (uv's).
+const hintLine = "  hint: "
 
 // flagError turns pflag's errors into usage errors that name the option and suggest the nearest one.
 func (a *app) flagError(cmd *cobra.Command, err error) error {

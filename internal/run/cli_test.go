@@ -172,9 +172,12 @@ func TestQuietVerboseJSON(t *testing.T) {
 	if code, stdout, stderr := run("--quiet"); code != exitcode.OK || stdout != "" || stderr != "" {
 		t.Errorf("--quiet: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	missing := filepath.Join(t.TempDir(), "nope.txt")
-	if code, stdout, stderr := run("--quiet", "-r", missing); code != exitcode.Failed || stdout != "" ||
-		!strings.HasPrefix(stderr, "lambda-layers build: demo (python3.12 x86_64) failed: ") || !strings.Contains(stderr, "nope.txt: cannot read file") {
+	including := filepath.Join(t.TempDir(), "including.txt")
+	if err := os.WriteFile(including, []byte("-r nope.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run("--quiet", "-r", including); code != exitcode.Failed || stdout != "" ||
+		!strings.HasPrefix(stderr, "lambda-layers build: demo (python3.12 x86_64) failed: ") || !strings.Contains(stderr, "including.txt:1: cannot read") {
 		t.Errorf("--quiet with a failure: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 	// Exit 3 is not all --quiet says: which layer is over what, and its biggest packages.
@@ -258,18 +261,36 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 }
 
 // TestFailureHints: failures that do not say what to do get a hint — a requirements file that is not
-// there (in the build's report and from lock), an index that does not answer.
+// there (a usage error of every command that takes -r, before anything is built; inside a file, in
+// the build's report), an index that does not answer.
 func TestFailureHints(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nope.txt")
-	code, stdout, _ := mainOut("build", "-r", missing, "--runtime", "python3.12", "--out", dir, "--cache-dir", t.TempDir())
-	if code != exitcode.Failed || !strings.Contains(stdout, missing+": cannot read file") || !strings.Contains(stdout, "\n  hint: check the path") {
-		t.Errorf("build of a missing file: exit %d\n%s", code, stdout)
+	for _, cmd := range []string{"build", "lock", "report"} {
+		out := []string{"--out", filepath.Join(dir, "dist")}
+		if cmd == "lock" {
+			out = []string{"-o", filepath.Join(dir, "dist")}
+		}
+		code, stdout, stderr := mainOut(append([]string{cmd, "-r", missing, "--runtime", "python3.12", "--cache-dir", t.TempDir(), "--quiet"}, out...)...)
+		if code != exitcode.Usage || stdout != "" || stderr != "lambda-layers "+cmd+": -r "+missing+": no such file\n  hint: check the path, or create the file\n" {
+			t.Errorf("%s of a missing file: exit %d\n%s%s", cmd, code, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "dist")); err == nil {
+			t.Errorf("%s of a missing file wrote %s", cmd, filepath.Join(dir, "dist"))
+		}
+		code, _, stderr = mainOut(append([]string{cmd, "-r", dir, "--runtime", "python3.12", "--cache-dir", t.TempDir()}, out...)...)
+		if code != exitcode.Usage || !strings.Contains(stderr, "-r "+dir+" is a folder\n  hint: pass the requirements or lock file in it, e.g. -r "+filepath.Join(dir, "requirements.txt")) {
+			t.Errorf("%s of a folder: exit %d\n%s", cmd, code, stderr)
+		}
 	}
-	code, _, stderr := mainOut("lock", "-r", missing, "--runtime", "python3.12", "--cache-dir", t.TempDir())
-	if code != exitcode.Failed || !strings.HasPrefix(stderr, "lambda-layers lock: "+missing) || !strings.Contains(stderr, "\n  check the path") {
-		t.Errorf("lock of a missing file: exit %d\n%s", code, stderr)
+	including := filepath.Join(dir, "including.txt")
+	if err := os.WriteFile(including, []byte("-r nope.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := mainOut("build", "-r", including, "--runtime", "python3.12", "--out", filepath.Join(dir, "out"), "--cache-dir", t.TempDir())
+	if code != exitcode.Failed || !strings.Contains(stdout, "including.txt:1: cannot read "+missing) || !strings.Contains(stdout, "\n  hint: paths in -r and -c are relative to the file that names them") {
+		t.Errorf("build of a file including a missing file: exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, _, stderr = mainOut("lock", "-r", demoDir+"/requirements.txt", "--runtime", "python3.12", "--index-url", "http://127.0.0.1:1/simple/", "--cache-dir", t.TempDir())
 	if code != exitcode.Failed || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "\n  hint: the index did not answer") {

@@ -2,7 +2,11 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -67,6 +71,41 @@ func (a *app) checkInputFlags(cmd *cobra.Command, o *buildOptions) int {
 		}
 		return a.usageFail(cmd, "pass the pyproject.toml or lock file that declares it with -r; a requirements file has no extras or groups (write pkg[extra] in it)",
 			"%s applies to a pyproject.toml or lock file, and -r gives none", flag)
+	}
+	return -1
+}
+
+// checkInputFiles refuses, as usage errors before anything is built, an -r file that is not there or
+// is a folder; -1 when every one is a file. It comes after the checks of the flags themselves.
+func (a *app) checkInputFiles(cmd *cobra.Command, o *buildOptions) int {
+	for _, f := range o.reqFiles {
+		if code := a.checkInputFile(cmd, "-r", f); code >= 0 {
+			return code
+		}
+	}
+	return -1
+}
+
+// checkInputFile refuses, as a usage error, an input file the user named that is not there or is a
+// folder: the mistake is in the command line, not in the build; -1 when it is a file.
+func (a *app) checkInputFile(cmd *cobra.Command, flag, path string) int {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return a.usageFail(cmd, fmt.Sprintf("pass the requirements or lock file in it, e.g. %s %s", flag, filepath.Join(path, "requirements.txt")),
+			"%s %s is a folder", flag, path)
+	case errors.Is(err, fs.ErrNotExist):
+		where := "the folder you run in"
+		if wd, werr := os.Getwd(); werr == nil {
+			where += " (" + wd + ")"
+		}
+		fix := "check the path; relative paths are from " + where
+		if filepath.IsAbs(path) {
+			fix = "check the path, or create the file"
+		}
+		return a.usageFail(cmd, fix, "%s %s: no such file", flag, path)
+	case err != nil:
+		return a.usageFail(cmd, "check that this user may read it", "%s %s: %v", flag, path, errors.Unwrap(err))
 	}
 	return -1
 }

@@ -99,6 +99,9 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 		}
 		return a.usageFail(cmd, fix, "%v", err)
 	}
+	if code := a.checkInputFiles(cmd, o); code >= 0 {
+		return code
+	}
 	env := a.engineEnv()
 	set, err := build.ReadRequirements(build.LayerPlan{Requirements: o.reqFiles, Extras: o.extras, Groups: o.groups}, env.Getenv, nil)
 	if err != nil {

@@ -118,6 +118,9 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		if code := a.checkSlimFlags(cmd, &o.buildOptions); code >= 0 {
 			return code
 		}
+		if code := a.checkInputFiles(cmd, &o.buildOptions); code >= 0 {
+			return code
+		}
 		env, plan := a.engineEnv(), o.plan(targets)
 		if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
 			return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)

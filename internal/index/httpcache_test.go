@@ -318,3 +318,43 @@ func TestRecallRevalidatesInOneWave(t *testing.T) {
 		t.Errorf("unknown key: %d requests", n)
 	}
 }
+
+// TestRememberSkipsUnchanged: a client that recalled a key and used the same projects leaves the
+// record as it is (a new file costs a warm build a create); one that used others rewrites it.
+func TestRememberSkipsUnchanged(t *testing.T) {
+	t.Parallel()
+	s := indextest.New(t, []wheeltest.Spec{six, attrsB}, indextest.CacheControl("max-age=600"))
+	dir := t.TempDir()
+	const key = "requirements.txt: six"
+	use := func(names ...string) os.FileInfo {
+		t.Helper()
+		c := newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
+		c.Recall(context.Background(), key)()
+		for _, n := range names {
+			if _, err := c.Project(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Remember(key); err != nil {
+			t.Fatal(err)
+		}
+		var rec os.FileInfo
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.HasPrefix(d.Name(), "used-") {
+				rec, _ = d.Info()
+			}
+			return nil
+		})
+		if rec == nil {
+			t.Fatal("no record of the projects used")
+		}
+		return rec
+	}
+	first := use("six")
+	if again := use("six"); !os.SameFile(first, again) {
+		t.Error("the same projects used again rewrote the record")
+	}
+	if other := use("six", "attrs"); os.SameFile(first, other) || other.Size() <= first.Size() {
+		t.Error("other projects used did not rewrite the record")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,6 +114,9 @@ type Client struct {
 
 	projects group[Project]
 	metadata group[[]byte]
+
+	recalledMu sync.Mutex
+	recalled   map[string]string // prefetch.go: what Recall read under each key, so Remember skips a rewrite
 }
 
 // Option configures a Client.

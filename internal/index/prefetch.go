@@ -72,6 +72,12 @@ func (c *Client) Recall(ctx context.Context, key string) (wait func()) {
 	if err != nil {
 		return func() {}
 	}
+	c.recalledMu.Lock()
+	if c.recalled == nil {
+		c.recalled = map[string]string{}
+	}
+	c.recalled[key] = string(data)
+	c.recalledMu.Unlock()
 	var names []string
 	for _, n := range strings.Fields(string(data)) {
 		if norm, err := normalize(n); err == nil && norm == n {
@@ -92,9 +98,14 @@ func (c *Client) Remember(key string) error {
 	if c.cacheDir == "" {
 		return nil
 	}
-	names := c.ProjectsUsed()
-	path := c.recallPath(key)
-	if err := writeFileAtomic(path, []byte(strings.Join(names, "\n")+"\n")); err != nil {
+	data := strings.Join(c.ProjectsUsed(), "\n") + "\n"
+	c.recalledMu.Lock()
+	same := c.recalled[key] == data
+	c.recalledMu.Unlock()
+	if same {
+		return nil // a warm build of the same inputs: the record holds already, and a new file costs a create
+	}
+	if err := writeFileAtomic(c.recallPath(key), []byte(data)); err != nil {
 		return fmt.Errorf("recording the pages used: %w", err)
 	}
 	return nil

@@ -39,6 +39,14 @@ func DiffWithBase(cur, base *report.Report, ref string, err error) *report.Diff 
 	return d
 }
 
+// CheckBase finds the git revision base in the repository BuildWithBase would read it from, without
+// building anything: a command line that names a base can refuse one that is not there before any
+// work (the error is BuildWithBase's: a *gitrev.MissingRevisionError when the revision is missing).
+func CheckBase(ctx context.Context, plan Plan, base, repoDir string) error {
+	_, _, err := openBase(ctx, plan, base, repoDir)
+	return err
+}
+
 // BaseInfo is what BuildHeadAndBase learnt of the repository: its working tree's top and HEAD
 // commit, when git was used.
 type BaseInfo struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev"
 	"github.com/lambda-layers/lambda-layers/internal/outfile"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
@@ -122,6 +123,16 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 			return code
 		}
 		env, plan := a.engineEnv(), o.plan(targets)
+		if o.base != "" {
+			// A base the user named that is not there (a typo, no repository) is a mistake in the
+			// command line: said before anything is built, and never only as a line --quiet hides. A
+			// shallow clone is different: the revision exists upstream, and the report still goes out,
+			// saying what to fetch (TestReportShallowClone).
+			var missing *gitrev.MissingRevisionError
+			if err := build.CheckBase(a.ctx, plan, o.base, o.repo); err != nil && !(errors.As(err, &missing) && missing.Shallow) {
+				return a.usageFail(cmd, baseFix(err, o.repo), "--base %s: %v", o.base, baseWhat(err))
+			}
+		}
 		if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
 			return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
 		}
@@ -203,6 +214,35 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 		return exitcode.Quota
 	}
 	return exitcode.OK
+}
+
+// baseWhat says what is wrong with a --base that cannot be read, without the advice baseFix gives.
+func baseWhat(err error) string {
+	var missing *gitrev.MissingRevisionError
+	var unsafe *gitrev.UnsafeDirectoryError
+	switch {
+	case errors.As(err, &missing):
+		return "no such revision in this repository"
+	case errors.As(err, &unsafe):
+		return fmt.Sprintf("git refuses %s, which another user owns", unsafe.Dir)
+	}
+	return err.Error()
+}
+
+// baseFix says what to do about a --base that cannot be read: name a revision that exists or fetch
+// it, or run where the repository is.
+func baseFix(err error, repo string) string {
+	var missing *gitrev.MissingRevisionError
+	var unsafe *gitrev.UnsafeDirectoryError
+	switch {
+	case errors.As(err, &missing):
+		return fmt.Sprintf("pass a branch, tag or commit this repository has (git branch -a lists the branches), or fetch it first: `%s`", missing.Fetch)
+	case errors.As(err, &unsafe):
+		return fmt.Sprintf("run `git config --global --add safe.directory %s` first", unsafe.Dir)
+	case repo != "":
+		return "pass --repo the git working tree that holds the requirements files"
+	}
+	return "run in the git working tree that holds the requirements files, or pass --repo DIR"
 }
 
 // checkReportFlags refuses combinations of options that do not go together; -1 when all is well.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-layers/lambda-layers/internal/build"
 	"github.com/lambda-layers/lambda-layers/internal/exitcode"
+	"github.com/lambda-layers/lambda-layers/internal/gitrev/gitrevtest"
 	"github.com/lambda-layers/lambda-layers/internal/index/indextest"
 	"github.com/lambda-layers/lambda-layers/internal/report/markdown"
 	"github.com/lambda-layers/lambda-layers/internal/wheel/wheeltest"
@@ -176,16 +177,40 @@ func TestReportUsageErrors(t *testing.T) {
 	}
 }
 
-// TestReportNotAGitRepository: --base outside a repository still reports the head, and says why
-// there is no comparison.
+// TestReportNotAGitRepository: --base outside a repository is a usage error, said before anything
+// is built (and with --quiet too), with what to do.
 func TestReportNotAGitRepository(t *testing.T) {
 	t.Parallel()
 	srv := indextest.New(t, reportWheels())
 	dir := t.TempDir()
 	r := runReport(t, nil, dir, "-r", writeReq(t, dir, "stable\n"), "--runtime", "python3.12", "--index-url", srv.URL,
-		"--base", "main", "--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
-	if r.code != exitcode.OK || r.report.Diff == nil || !strings.Contains(r.report.Diff.Unavailable, "git repository") ||
-		!strings.Contains(r.markdown, "No comparison with the base") {
-		t.Errorf("%s\n%+v", r, r.report.Diff)
+		"--base", "main", "--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"), "--quiet")
+	if r.code != exitcode.Usage || r.stdout != "" || !strings.HasPrefix(r.stderr, "lambda-layers report: --base main: ") ||
+		!strings.Contains(r.stderr, "not a git repository") ||
+		!strings.HasSuffix(r.stderr, "\n  hint: run in the git working tree that holds the requirements files, or pass --repo DIR\n") {
+		t.Errorf("%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist")); err == nil || srv.Requests("/") != 0 {
+		t.Errorf("something was built: %v, %d requests", err, srv.Requests("/"))
+	}
+}
+
+// TestReportNoSuchBase: a --base the repository does not have (a typo) is a usage error naming the
+// revision, printed with --quiet too, with what to do: a revision that exists, or fetch it.
+func TestReportNoSuchBase(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, reportWheels())
+	g := gitrevtest.New(t)
+	g.Commit("head", map[string]string{"app/requirements.txt": "stable\n"})
+	work := t.TempDir()
+	r := runReport(t, nil, work, "-r", filepath.Join(g.Dir, "app", "requirements.txt"), "--runtime", "python3.12", "--index-url", srv.URL,
+		"--base", "nosuchref", "--out", filepath.Join(work, "dist"), "--cache-dir", filepath.Join(work, "cache"), "--quiet")
+	want := "lambda-layers report: --base nosuchref: no such revision in this repository\n" +
+		"  hint: pass a branch, tag or commit this repository has (git branch -a lists the branches), or fetch it first: `git fetch --no-tags --depth=1 origin nosuchref`\n"
+	if r.code != exitcode.Usage || r.stdout != "" || r.stderr != want {
+		t.Errorf("%s\nwant stderr:\n%s", r, want)
+	}
+	if _, err := os.Stat(filepath.Join(work, "dist")); err == nil || srv.Requests("/") != 0 {
+		t.Errorf("something was built: %v, %d requests", err, srv.Requests("/"))
 	}
 }

@@ -146,6 +146,9 @@ func Build(ctx context.Context, env Env, p Plan) *report.Report {
 				l.Warnings = append(l.Warnings, w)
 			}
 		}
+		if w := emptyWarning(l); w != "" { // empty.go
+			l.Warnings = append(l.Warnings, w)
+		}
 		rep.Layers = append(rep.Layers, l)
 	}
 	rep.Cache = b.finish()

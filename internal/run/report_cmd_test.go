@@ -214,3 +214,20 @@ func TestReportNoSuchBase(t *testing.T) {
 		t.Errorf("something was built: %v, %d requests", err, srv.Requests("/"))
 	}
 }
+
+// TestReportEmptyLayer: an empty requirements file builds an empty layer with exit 0 — --fail-on warn
+// is about sizes near a limit, not warnings — and the warning naming the file reaches the terminal,
+// the comment and the summary.
+func TestReportEmptyLayer(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, reportWheels())
+	dir := t.TempDir()
+	req := writeReq(t, dir, "# nothing yet\n")
+	r := runReport(t, nil, dir, "-r", req, "--runtime", "python3.12", "--index-url", srv.URL, "--fail-on", "warn",
+		"--out", filepath.Join(dir, "dist"), "--cache-dir", filepath.Join(dir, "cache"))
+	want := "the layer is empty: " + req + " installs nothing for python3.12 x86_64"
+	if r.code != exitcode.OK || !strings.Contains(r.stderr, "warning: app (python3.12 x86_64): "+want) ||
+		!strings.Contains(r.markdown, want) || !strings.Contains(r.summary, want) {
+		t.Errorf("%s\ncomment:\n%s\nsummary:\n%s", r, r.markdown, r.summary)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ca "github.com/aws/aws-sdk-go-v2/service/codeartifact"
 	"github.com/aws/aws-sdk-go-v2/service/codeartifact/types"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Repository names a CodeArtifact repository.
@@ -74,6 +75,19 @@ func New(api API, repo Repository, now func() time.Time) *Index {
 	return &Index{api: api, repo: repo, now: now}
 }
 
+// NoCredentialsError means the AWS SDK's default chain found no credentials (no AWS_* variables, no
+// profile, no role on the machine). Err is the SDK's account of each place it looked.
+type NoCredentialsError struct{ Err error }
+
+func (e *NoCredentialsError) Error() string {
+	return "no AWS credentials found (AWS_* variables, the shared config and credentials files, a role of this machine)"
+}
+
+// NoCredentialsHint says what to do about a NoCredentialsError.
+const NoCredentialsHint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where a role provides them (in a workflow: aws-actions/configure-aws-credentials before this step)"
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
 // Options connect Open to the world.
 type Options struct {
 	// Getenv is read for AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
@@ -100,9 +114,16 @@ func Open(ctx context.Context, repo Repository, o Options) (*Index, error) {
 	if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))))
 	}
+	// The SDK's own logger writes lines such as "WARN falling back to IMDSv1" to standard error when
+	// it looks for credentials on an instance that has none; what went wrong reaches the user once,
+	// as NoCredentialsError, instead.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration for CodeArtifact: %w", err)
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, &NoCredentialsError{Err: err}
 	}
 	if o.HTTPClient != nil {
 		cfg.HTTPClient = o.HTTPClient

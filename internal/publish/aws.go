@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Retry defaults: bounded, so a run against a struggling service ends with an error rather than hanging.
@@ -88,6 +89,9 @@ func NewAWSClients(ctx context.Context, c ClientConfig) (*AWSClients, error) {
 	if endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(endpoint))
 	}
+	// The SDK's own logger writes lines such as "WARN falling back to IMDSv1" to standard error when it
+	// looks for credentials on an instance that has none; the failure reaches the user as our error.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)

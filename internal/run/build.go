@@ -97,7 +97,7 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	}
 	env, plan := a.engineEnv(), o.plan(targets)
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
-		return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)
+		return a.codeArtifactFail(cmd, o.codeartifact, err)
 	}
 	rep := build.Build(a.ctx, env, plan)
 	a.warnings(rep)

@@ -109,3 +109,13 @@ func (a *app) checkInputFile(cmd *cobra.Command, flag, path string) int {
 	}
 	return -1
 }
+
+// codeArtifactFail prints why --codeartifact could not be used, with what to do: credentials when
+// there are none, else the names and permissions.
+func (a *app) codeArtifactFail(cmd *cobra.Command, repo string, err error) int {
+	var nc *codeartifact.NoCredentialsError
+	if errors.As(err, &nc) {
+		return a.failf(cmd, codeartifact.NoCredentialsHint, "--codeartifact %s: %v", repo, nc)
+	}
+	return a.failf(cmd, "check the domain and repository names and the AWS credentials (codeartifact:GetAuthorizationToken, GetRepositoryEndpoint)", "--codeartifact: %v", err)
+}

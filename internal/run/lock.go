@@ -114,7 +114,7 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 	plan := build.Plan{IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, CacheDir: o.cacheDir,
 		Refresh: o.refresh, Offline: o.offline}
 	if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
-		return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
+		return a.codeArtifactFail(cmd, o.codeartifact, err)
 	}
 	l, err := build.NewLocker(env, plan, set)
 	if err != nil {

@@ -134,7 +134,7 @@ func (a *app) report(cmd *cobra.Command, o *reportOptions) int {
 			}
 		}
 		if err := o.codeArtifactFlag(a.ctx, &env, &plan); err != nil {
-			return a.failf(cmd, "check the domain and repository names and the AWS credentials", "--codeartifact: %v", err)
+			return a.codeArtifactFail(cmd, o.codeartifact, err)
 		}
 		cur, base, info, baseErr = build.BuildHeadAndBase(a.ctx, env, plan, o.base, o.repo)
 		a.warnings(cur)

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,8 +54,9 @@ func TestCacheLayout(t *testing.T) {
 		got = append(got, filepath.ToSlash(rel))
 		return nil
 	})
-	want := []string{"./", "v2/", "v2/wheels/", "v2/wheels/" + sha + ".rec", "v2/wheels/" + sha + ".whl"}
-	if !slices.Equal(got, want) {
+	if len(got) != 5 || !strings.HasPrefix(got[2], "v2/records-") || !strings.HasSuffix(got[2], ".pack") {
+		t.Errorf("cache holds %v, want ./, v2/, a pack of records, v2/wheels/, the wheel", got)
+	} else if want := []string{"./", "v2/", got[2], "v2/wheels/", "v2/wheels/" + sha + ".whl"}; !slices.Equal(got, want) {
 		t.Errorf("cache holds %v, want %v", got, want)
 	}
 	if paths[0] != cache.WheelPath(sha) {
@@ -89,8 +91,8 @@ func TestCacheOldLayoutIgnored(t *testing.T) {
 	}
 }
 
-// TestCacheRecordMerge: two caches on one folder (two builds) writing the same wheel's record each keep
-// what the other wrote; metadata alone never makes a wheel verified; a damaged record is a miss.
+// TestCacheRecordMerge: two caches on one folder (two builds) each keep what the other wrote; metadata
+// alone never makes a wheel verified; a damaged pack is a miss.
 func TestCacheRecordMerge(t *testing.T) {
 	dir := t.TempDir()
 	sha := strings.Repeat("cd", 32)
@@ -114,20 +116,63 @@ func TestCacheRecordMerge(t *testing.T) {
 	if err := b.MarkVerified(other); err != nil { // b knows no metadata of it
 		t.Fatal(err)
 	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	a.PutMetadata(other, meta)
 	if err := a.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := OpenCache(dir)
 	if m, ok := c.Metadata(other); !ok || !bytes.Equal(m, meta) || !c.Verified(other) {
-		t.Errorf("merged record: metadata %q (%v), verified %v; want both", m, ok, c.Verified(other))
+		t.Errorf("records of two builds: metadata %q (%v), verified %v; want both", m, ok, c.Verified(other))
+	}
+	if m, ok := c.Metadata(sha); !ok || !bytes.Equal(m, meta) || c.Verified(sha) {
+		t.Errorf("first wheel: metadata %q (%v), verified %v", m, ok, c.Verified(sha))
+	}
+	if err := c.Flush(); err != nil { // nothing new: no pack
+		t.Fatal(err)
+	}
+	if packs, _ := filepath.Glob(filepath.Join(dir, "v2", "records-*.pack")); len(packs) != 3 {
+		t.Errorf("%d packs after three flushes with news and one without, want 3", len(packs))
 	}
 
-	rec := c.recordPath(other)
-	data, _ := os.ReadFile(rec)
-	os.WriteFile(rec, data[:len(data)-1], 0o600)
+	packs, _ := filepath.Glob(filepath.Join(dir, "v2", "records-*.pack"))
+	for _, p := range packs {
+		data, _ := os.ReadFile(p)
+		os.WriteFile(p, data[:len(data)-1], 0o600)
+	}
 	d, _ := OpenCache(dir)
 	if _, ok := d.Metadata(other); ok || d.Verified(other) {
-		t.Error("a truncated record was read")
+		t.Error("a truncated pack was read")
+	}
+}
+
+// TestCachePacksMerge: once more than maxPacks packs pile up, a Flush merges them into one holding every
+// fact, and removes them.
+func TestCachePacksMerge(t *testing.T) {
+	dir := t.TempDir()
+	var shas []string
+	for i := range maxPacks + 3 {
+		c, _ := OpenCache(dir)
+		sha := fmt.Sprintf("%064x", i)
+		shas = append(shas, sha)
+		c.PutMetadata(sha, []byte(sha[60:]))
+		if i%2 == 0 {
+			c.MarkVerified(sha)
+		}
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		packs, _ := filepath.Glob(filepath.Join(dir, "v2", "records-*.pack"))
+		if len(packs) > maxPacks {
+			t.Fatalf("flush %d: %d packs", i, len(packs))
+		}
+	}
+	c, _ := OpenCache(dir)
+	for i, sha := range shas {
+		if m, ok := c.Metadata(sha); !ok || string(m) != sha[60:] || c.Verified(sha) != (i%2 == 0) {
+			t.Errorf("wheel %d: metadata %q (%v), verified %v", i, m, ok, c.Verified(sha))
+		}
 	}
 }

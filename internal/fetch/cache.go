@@ -133,31 +133,43 @@ func (c *Cache) MarkVerified(sha string) error {
 
 // Metadata returns the cached METADATA of the wheel with this sha256.
 func (c *Cache) Metadata(sha string) ([]byte, bool) {
+	b, ok, gone := c.metadata(sha)
+	if gone { // another build merged the pack away meanwhile: its facts are in the merged one
+		c.mu.Lock()
+		c.loaded, c.packs = false, nil
+		c.mu.Unlock()
+		b, ok, _ = c.metadata(sha)
+	}
+	return b, ok
+}
+
+// metadata is Metadata; gone says the pack that held it was removed.
+func (c *Cache) metadata(sha string) (_ []byte, ok, gone bool) {
 	c.mu.Lock()
 	c.load()
 	r := c.recs[sha]
 	if r == nil || r.meta != nil || r.n < 0 {
 		defer c.mu.Unlock()
 		if r == nil {
-			return nil, false
+			return nil, false, false
 		}
-		return r.meta, r.meta != nil
+		return r.meta, r.meta != nil, false
 	}
 	pack, off, n := r.pack, r.off, r.n
 	c.mu.Unlock() // read outside the lock: the resolutions ask for many at once
 	b, err := readAt(pack, off, n)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err != nil { // a pack another build merged away meanwhile: a miss
+	if err != nil {
 		if r.meta == nil && r.pack == pack {
 			r.n = -1
 		}
-		return r.meta, r.meta != nil
+		return r.meta, r.meta != nil, r.meta == nil
 	}
 	if r.meta == nil {
 		r.meta = b
 	}
-	return r.meta, true
+	return r.meta, true, false
 }
 
 // PutMetadata caches the METADATA of the wheel with this sha256. It reaches the disk at Flush; until

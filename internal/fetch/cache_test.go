@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -153,6 +154,7 @@ func TestCacheRecordMerge(t *testing.T) {
 func TestCachePacksMerge(t *testing.T) {
 	dir := t.TempDir()
 	var shas []string
+	var early *Cache // read the first pack's index before the merge removed it
 	for i := range maxPacks + 3 {
 		c, _ := OpenCache(dir)
 		sha := fmt.Sprintf("%064x", i)
@@ -168,11 +170,57 @@ func TestCachePacksMerge(t *testing.T) {
 		if len(packs) > maxPacks {
 			t.Fatalf("flush %d: %d packs", i, len(packs))
 		}
+		if i == 0 {
+			early, _ = OpenCache(dir)
+			if !early.Verified(sha) {
+				t.Fatal("the first pack is not read")
+			}
+		}
+	}
+	if m, ok := early.Metadata(shas[0]); !ok || string(m) != shas[0][60:] {
+		t.Errorf("a cache that read a pack merged away since: metadata %q (%v), want it from the merged pack", m, ok)
 	}
 	c, _ := OpenCache(dir)
 	for i, sha := range shas {
 		if m, ok := c.Metadata(sha); !ok || string(m) != sha[60:] || c.Verified(sha) != (i%2 == 0) {
 			t.Errorf("wheel %d: metadata %q (%v), verified %v", i, m, ok, c.Verified(sha))
+		}
+	}
+}
+
+// TestCacheConcurrentFlushes: builds flushing into one cache at once, merges included, lose no fact and
+// invent none.
+func TestCacheConcurrentFlushes(t *testing.T) {
+	dir := t.TempDir()
+	const builds, rounds = 4, 2 * maxPacks / 4
+	var wg sync.WaitGroup
+	for b := range builds {
+		wg.Go(func() {
+			for r := range rounds {
+				c, err := OpenCache(dir)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sha := fmt.Sprintf("%060x%02x%02x", 0, b, r)
+				c.PutMetadata(sha, []byte(sha))
+				if r%2 == 0 {
+					c.MarkVerified(sha)
+				}
+				if err := c.Flush(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c, _ := OpenCache(dir)
+	for b := range builds {
+		for r := range rounds {
+			sha := fmt.Sprintf("%060x%02x%02x", 0, b, r)
+			if m, ok := c.Metadata(sha); !ok || string(m) != sha || c.Verified(sha) != (r%2 == 0) {
+				t.Errorf("build %d round %d: metadata %q (%v), verified %v", b, r, m, ok, c.Verified(sha))
+			}
 		}
 	}
 }

@@ -77,6 +77,13 @@ func BenchmarkVsPip(b *testing.B) {
 
 // runBinary runs the built binary and returns its wall time and peak RSS in bytes.
 func runBinary(b *testing.B, bin string, args ...string) (time.Duration, int64) {
+	d, _, rss := runBinaryCPU(b, bin, args...)
+	return d, rss
+}
+
+// runBinaryCPU is runBinary that also returns the CPU time (user and system) the binary used: on a
+// shared machine wall times drift with the load, CPU time much less.
+func runBinaryCPU(b *testing.B, bin string, args ...string) (wall, cpu time.Duration, rss int64) {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = os.Environ()
@@ -86,9 +93,8 @@ func runBinary(b *testing.B, bin string, args ...string) (time.Duration, int64) 
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", bin, err, out)
 	}
-	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss * 1024 // kilobytes on Linux
 	}
-	return d, rss
+	return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss
 }

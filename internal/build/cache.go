@@ -58,12 +58,13 @@ func (b *builder) recall(ctx context.Context, c *index.Client, set *requirements
 // finish waits for the recall waves, records the pages each requirements set used for the next build,
 // and says what the build took from the cache and what it downloaded.
 func (b *builder) finish() *report.CacheUse {
-	for _, c := range b.clients {
-		defer c.Wait() // nothing of the build writes to the cache after it returns
-	}
 	for _, r := range b.recalls {
 		r.wait()
-		if err := r.client.Remember(r.key); err != nil {
+		r.client.Remember(r.key)
+	}
+	for _, c := range b.clients {
+		c.Wait() // nothing of the build writes to the cache after it returns
+		if err := c.Flush(); err != nil {
 			fmt.Fprintln(b.env.Stderr, "warning:", err)
 		}
 	}

@@ -61,8 +61,10 @@ func (l *Locker) Resolve(ctx context.Context, t target.Target) (*resolve.Result,
 		// Requests a failed resolution gave up on end before it returns; the metadata it read is kept for
 		// the build that follows.
 		l.b.client.Wait()
-		if err := l.b.cache.Flush(); err != nil {
-			fmt.Fprintln(l.b.env.Stderr, "warning:", err)
+		for _, err := range []error{l.b.cache.Flush(), l.b.client.Flush()} {
+			if err != nil {
+				fmt.Fprintln(l.b.env.Stderr, "warning:", err)
+			}
 		}
 	}()
 	res, err := resolve.Resolve(ctx, resolverSource{l.b.client, l.fetcher}, toResolve(l.b.set.Requirements), resolve.Options{

@@ -2,7 +2,8 @@ package index
 
 // The HTTP cache of index pages and metadata files, kept on disk across runs as pip and uv keep theirs:
 // a fresh entry costs no request, a stale one a conditional request that a 304 answers without a body.
-// It is a RoundTripper above the credentials, so offline mode never needs them.
+// It is a RoundTripper above the credentials, so offline mode never needs them. Entries live in a
+// cachepack store: what a client learns is written by Flush as one file, not a file per page.
 
 import (
 	"bytes"
@@ -14,13 +15,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambda-layers/lambda-layers/internal/cachepack"
 )
 
 // CacheMode says how the HTTP cache is used.
@@ -43,17 +44,23 @@ var ErrOffline = errors.New("offline mode")
 // OfflineError names what offline mode could not find in the cache.
 type OfflineError struct {
 	URL string // redacted
+	// NoStore is set when the index forbade keeping the page (Cache-Control: no-store): running once
+	// online does not help.
+	NoStore bool
 }
 
 func (e *OfflineError) Error() string {
+	if e.NoStore {
+		return fmt.Sprintf("offline mode: %s is not in the cache: the index sends it with Cache-Control: no-store, which forbids keeping it, so a build that needs it cannot run offline", e.URL)
+	}
 	return fmt.Sprintf("offline mode: %s is not in the cache (run once without --offline to fill it)", e.URL)
 }
 
 func (e *OfflineError) Unwrap() error { return ErrOffline }
 
 // WithHTTPCache keeps index pages and metadata files under dir across runs, honouring Cache-Control,
-// ETag and Last-Modified. Default: none (each client still fetches a page once in its lifetime).
-// Wheels are not kept here: the caller keeps them by content.
+// ETag and Last-Modified; what a client learns reaches the disk at Flush. Default: none (each client
+// still fetches a page once in its lifetime). Wheels are not kept here: the caller keeps them by content.
 func WithHTTPCache(dir string) Option { return func(c *Client) { c.cacheDir = dir } }
 
 // WithCacheMode sets how the HTTP cache is used. Default: CacheDefault. CacheOffline refuses every
@@ -89,7 +96,7 @@ func cacheable(ctx context.Context) context.Context {
 // cacheTransport serves what it can from the cache and keeps what it may.
 type cacheTransport struct {
 	base    http.RoundTripper
-	dir     string // "" when nothing is kept across runs
+	store   *cachepack.Store // nil when nothing is kept across runs
 	mode    CacheMode
 	now     func() time.Time
 	maxBody int64
@@ -108,7 +115,7 @@ func storable(status int) bool {
 }
 
 func (t *cacheTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	useCache := t.dir != "" && req.Method == http.MethodGet && req.Header.Get("Range") == "" &&
+	useCache := t.store != nil && req.Method == http.MethodGet && req.Header.Get("Range") == "" &&
 		req.Context().Value(cacheableKey{}) != nil
 	if !useCache {
 		if t.mode == CacheOffline {
@@ -116,14 +123,16 @@ func (t *cacheTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return t.network(req)
 	}
-	path := t.path(req)
-	e, body, ok := readEntry(path)
+	key := t.key(req)
+	data, found := t.store.Get(key)
+	e, body, err := parseEntry(data)
+	ok := found && err == nil
 	if ok && (t.mode == CacheOffline || t.mode == CacheDefault && e.fresh(t.now())) {
 		t.stats.cached.Add(1)
 		return e.response(req, body), nil
 	}
 	if t.mode == CacheOffline {
-		return nil, &OfflineError{URL: Redact(req.URL.String())}
+		return nil, &OfflineError{URL: Redact(req.URL.String()), NoStore: found && bytes.Equal(data, noStoreMark)}
 	}
 	out := req
 	if ok && (e.Header.Get("ETag") != "" || e.Header.Get("Last-Modified") != "") {
@@ -147,20 +156,20 @@ func (t *cacheTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.stats.revalidated.Add(1)
 		e.update(resp.Header, now)
 		if cc.noStore {
-			os.Remove(path)
+			t.store.Put(key, noStoreMark)
 		} else {
-			_ = writeEntry(path, e, body) // a cache that cannot be written only costs the next run a request
+			t.store.Put(key, formatEntry(e, body))
 		}
 		return e.response(req, body), nil
 	}
 	if cc.noStore || !storable(resp.StatusCode) {
 		if cc.noStore {
-			os.Remove(path)
+			t.store.Put(key, noStoreMark) // not the page: only that it may not be kept
 		}
 		return resp, nil
 	}
 	ne := &entry{URL: Redact(req.URL.String()), Status: resp.StatusCode, Stored: now, Header: keptHeaders(resp.Header)}
-	resp.Body = &teeBody{ReadCloser: resp.Body, max: t.maxBody, done: func(b []byte) { _ = writeEntry(path, ne, b) }}
+	resp.Body = &teeBody{ReadCloser: resp.Body, max: t.maxBody, done: func(b []byte) { t.store.Put(key, formatEntry(ne, b)) }}
 	return resp, nil
 }
 
@@ -175,13 +184,17 @@ func (t *cacheTransport) network(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// path is where a request's entry lives: keyed by URL and Accept, since index pages vary by Accept.
-func (t *cacheTransport) path(req *http.Request) string {
+// key is a request's entry's key: the URL and Accept, since index pages vary by Accept.
+func (t *cacheTransport) key(req *http.Request) string {
 	u := *req.URL
 	u.User = nil
 	h := sha256.Sum256([]byte(u.String() + "\n" + req.Header.Get("Accept")))
-	return filepath.Join(t.dir, hex.EncodeToString(h[:])) // one flat folder: a cold build makes no more
+	return "page:" + hex.EncodeToString(h[:])
 }
+
+// noStoreMark stands in the cache for a page the index sent with no-store: it holds nothing of the
+// page, only what offline mode needs to say why the page is missing. It is no entry (parseEntry fails).
+var noStoreMark = []byte("no-store\n")
 
 type countingBody struct {
 	io.ReadCloser
@@ -305,19 +318,6 @@ func (e *entry) response(req *http.Request, body []byte) *http.Response {
 	}
 }
 
-// readEntry reads a stored entry; ok is false for a missing, unreadable or truncated one.
-func readEntry(path string) (*entry, []byte, bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, false
-	}
-	e, body, err := parseEntry(data)
-	if err != nil {
-		return nil, nil, false
-	}
-	return e, body, true
-}
-
 // parseEntry splits a stored entry into its header and body, checking the body is whole.
 func parseEntry(data []byte) (*entry, []byte, error) {
 	line, body, ok := bytes.Cut(data, []byte("\n"))
@@ -343,14 +343,11 @@ func parseEntry(data []byte) (*entry, []byte, error) {
 	return &e, body, nil
 }
 
-// writeEntry stores an entry through a temporary file and a rename, so readers never see half of one.
-func writeEntry(path string, e *entry, body []byte) error {
+// formatEntry is an entry as stored: a JSON line, then the body.
+func formatEntry(e *entry, body []byte) []byte {
 	e.Size = int64(len(body))
-	line, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, slices.Concat(line, []byte("\n"), body))
+	line, _ := json.Marshal(e) // strings, ints, a time and a header map always marshal
+	return slices.Concat(line, []byte("\n"), body)
 }
 
 // cacheControl is what we read of Cache-Control; maxAge is -1 when absent.

@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -52,6 +53,28 @@ func lookup(t *testing.T, c *index.Client, names ...string) []index.Project {
 		}
 		out = append(out, p)
 	}
+	flush(t, c)
+	return out
+}
+
+// flush writes what c's HTTP cache learned, as a build does when it ends: the next client reads it.
+func flush(t *testing.T, c *index.Client) {
+	t.Helper()
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// packs lists the files the HTTP cache holds in dir.
+func packs(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
 	return out
 }
 
@@ -191,15 +214,16 @@ func TestCacheNoStore(t *testing.T) {
 			t.Errorf("%d requests, %d unconditional; want 2 and 2", n, u)
 		}
 	}
-	var stored []string
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			stored = append(stored, p)
+	for _, p := range packs(t, dir) {
+		if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("six-")) || bytes.Contains(b, []byte("<a ")) {
+			t.Errorf("a no-store response was written to %s:\n%s", p, b)
 		}
-		return nil
-	})
-	if len(stored) != 0 {
-		t.Errorf("no-store responses were written: %v", stored)
+	}
+	// Offline, the page is missing, and the message says why running once online will not help.
+	_, err := newClient(t, []string{s.URL}, index.WithHTTPCache(dir), index.WithCacheMode(index.CacheOffline)).Project(context.Background(), "six")
+	var oe *index.OfflineError
+	if !errors.As(err, &oe) || !oe.NoStore || !strings.Contains(err.Error(), "no-store") || strings.Contains(err.Error(), "run once without --offline") {
+		t.Errorf("offline, no-store page: err = %v, want an OfflineError saying the index forbids keeping it", err)
 	}
 }
 
@@ -216,7 +240,7 @@ func TestCacheOffline(t *testing.T) {
 
 	_, err := c.Project(context.Background(), "attrs")
 	var oe *index.OfflineError
-	if !errors.As(err, &oe) || !errors.Is(err, index.ErrOffline) || !strings.Contains(err.Error(), s.URL+"attrs/") {
+	if !errors.As(err, &oe) || oe.NoStore || !errors.Is(err, index.ErrOffline) || !strings.Contains(err.Error(), s.URL+"attrs/") || !strings.Contains(err.Error(), "run once without --offline") {
 		t.Errorf("missing page: err = %v, want an OfflineError naming %sattrs/", err, s.URL)
 	}
 	_, err = c.Download(context.Background(), p.Files[0], &seekBuffer{})
@@ -239,11 +263,13 @@ func TestCacheNotFound(t *testing.T) {
 	s := indextest.New(t, []wheeltest.Spec{six}, indextest.CacheControl("max-age=600"))
 	dir := t.TempDir()
 	for i := range 2 {
-		_, err := newClient(t, []string{s.URL}, index.WithHTTPCache(dir)).Project(context.Background(), "nope")
+		c := newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
+		_, err := c.Project(context.Background(), "nope")
 		var nf *index.NotFoundError
 		if !errors.As(err, &nf) {
 			t.Fatalf("client %d: err = %v, want NotFoundError", i, err)
 		}
+		flush(t, c)
 	}
 	// http.NotFound sends no Cache-Control of ours: the 404 is kept but stale, so asked again.
 	if n := s.Count("/simple/nope/", nil); n != 2 {
@@ -257,13 +283,10 @@ func TestCacheCorruptEntry(t *testing.T) {
 	s := indextest.New(t, []wheeltest.Spec{six}, indextest.CacheControl("max-age=600"))
 	dir := t.TempDir()
 	lookup(t, newClient(t, []string{s.URL}, index.WithHTTPCache(dir)), "six")
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			os.WriteFile(p, b[:len(b)-1], 0o644)
-		}
-		return nil
-	})
+	for _, p := range packs(t, dir) {
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, b[:len(b)-1], 0o644)
+	}
 	s.ResetLog()
 	lookup(t, newClient(t, []string{s.URL}, index.WithHTTPCache(dir)), "six")
 	if n, u := s.Count("/", nil), s.Count("/", unconditional); n != 2 || u != 2 {
@@ -290,9 +313,8 @@ func TestRecallRevalidatesInOneWave(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Remember("requirements.txt sha"); err != nil {
-		t.Fatal(err)
-	}
+	c.Remember("requirements.txt sha")
+	flush(t, c)
 	s.ResetLog()
 	c = newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
 	c.Recall(context.Background(), "requirements.txt sha")()
@@ -319,14 +341,15 @@ func TestRecallRevalidatesInOneWave(t *testing.T) {
 	}
 }
 
-// TestRememberSkipsUnchanged: a client that recalled a key and used the same projects leaves the
-// record as it is (a new file costs a warm build a create); one that used others rewrites it.
+// TestRememberSkipsUnchanged: a warm build that recalled a key and used the same projects, from fresh
+// pages, writes nothing to the cache (a new file costs a create); one that used others writes the new
+// record.
 func TestRememberSkipsUnchanged(t *testing.T) {
 	t.Parallel()
 	s := indextest.New(t, []wheeltest.Spec{six, attrsB}, indextest.CacheControl("max-age=600"))
 	dir := t.TempDir()
 	const key = "requirements.txt: six"
-	use := func(names ...string) os.FileInfo {
+	use := func(names ...string) int {
 		t.Helper()
 		c := newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
 		c.Recall(context.Background(), key)()
@@ -335,26 +358,21 @@ func TestRememberSkipsUnchanged(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := c.Remember(key); err != nil {
-			t.Fatal(err)
-		}
-		var rec os.FileInfo
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && strings.HasPrefix(d.Name(), "used-") {
-				rec, _ = d.Info()
-			}
-			return nil
-		})
-		if rec == nil {
-			t.Fatal("no record of the projects used")
-		}
-		return rec
+		c.Remember(key)
+		flush(t, c)
+		return len(packs(t, dir))
 	}
 	first := use("six")
-	if again := use("six"); !os.SameFile(first, again) {
-		t.Error("the same projects used again rewrote the record")
+	if again := use("six"); again != first {
+		t.Errorf("the same projects used again from fresh pages wrote %d files", again-first)
 	}
-	if other := use("six", "attrs"); os.SameFile(first, other) || other.Size() <= first.Size() {
-		t.Error("other projects used did not rewrite the record")
+	if other := use("six", "attrs"); other != first+1 {
+		t.Errorf("other projects used: %d files written, want 1", other-first)
+	}
+	s.ResetLog()
+	c := newClient(t, []string{s.URL}, index.WithHTTPCache(dir))
+	c.Recall(context.Background(), key)()
+	if n := s.Count("/", nil); n != 0 || !reflect.DeepEqual(c.ProjectsUsed(), []string{"attrs", "six"}) {
+		t.Errorf("recall after the new record: %d requests, projects %v", n, c.ProjectsUsed())
 	}
 }

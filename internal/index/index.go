@@ -16,8 +16,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/lambda-layers/lambda-layers/internal/cachepack"
 )
 
 // PyPI is the default index, pip's --index-url default.
@@ -114,9 +115,6 @@ type Client struct {
 
 	projects group[Project]
 	metadata group[[]byte]
-
-	recalledMu sync.Mutex
-	recalled   map[string]string // prefetch.go: what Recall read under each key, so Remember skips a rewrite
 }
 
 // Option configures a Client.
@@ -241,7 +239,14 @@ func New(urls []string, opts ...Option) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	c.cache = &cacheTransport{base: &authTransport{base: base, creds: c.creds}, dir: c.cacheDir, mode: c.cacheMode, now: c.now, maxBody: c.maxPage}
+	c.cache = &cacheTransport{base: &authTransport{base: base, creds: c.creds}, mode: c.cacheMode, now: c.now, maxBody: c.maxPage}
+	if c.cacheDir != "" {
+		store, err := cachepack.Open(c.cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("opening the HTTP cache: %w", err)
+		}
+		c.cache.store = store
+	}
 	wrapped.Transport = c.cache
 	c.http = &wrapped
 	c.files = &http.Client{Transport: http.NewFileTransport(http.Dir("/"))}

@@ -4,11 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -65,19 +61,13 @@ func (c *Client) ProjectsUsed() []string {
 // call the returned function, which waits for the wave, before it drops the client. Without an HTTP cache,
 // or in offline mode (nothing to revalidate), it does nothing.
 func (c *Client) Recall(ctx context.Context, key string) (wait func()) {
-	if c.cacheDir == "" || c.cacheMode == CacheOffline {
+	if c.cache.store == nil || c.cacheMode == CacheOffline {
 		return func() {}
 	}
-	data, err := os.ReadFile(c.recallPath(key))
-	if err != nil {
+	data, ok := c.cache.store.Get(c.recallKey(key))
+	if !ok {
 		return func() {}
 	}
-	c.recalledMu.Lock()
-	if c.recalled == nil {
-		c.recalled = map[string]string{}
-	}
-	c.recalled[key] = string(data)
-	c.recalledMu.Unlock()
 	var names []string
 	for _, n := range strings.Fields(string(data)) {
 		if norm, err := normalize(n); err == nil && norm == n {
@@ -92,53 +82,32 @@ func (c *Client) Recall(ctx context.Context, key string) (wait func()) {
 	return func() { <-done }
 }
 
-// Remember records under key the projects the client was asked for (ProjectsUsed), for a later Recall.
-// Without an HTTP cache it does nothing.
-func (c *Client) Remember(key string) error {
-	if c.cacheDir == "" {
+// Remember records under key the projects the client was asked for (ProjectsUsed), for a later Recall;
+// it reaches the disk at Flush, and not at all when it is what Recall read. Without an HTTP cache it
+// does nothing.
+func (c *Client) Remember(key string) {
+	if c.cache.store == nil {
+		return
+	}
+	c.cache.store.Put(c.recallKey(key), []byte(strings.Join(c.ProjectsUsed(), "\n")+"\n"))
+}
+
+// recallKey is the key Remember keeps a key's names under: keyed by the indexes too, since the same
+// inputs on other indexes use other pages.
+func (c *Client) recallKey(key string) string {
+	h := sha256.Sum256([]byte(strings.Join(c.Indexes(), "\n") + "\n\n" + key))
+	return "used:" + hex.EncodeToString(h[:])
+}
+
+// Flush writes what the client's HTTP cache learned since the last Flush (pages, the record of Remember)
+// as one file. Call it once the client's requests are over (Wait); a client never flushed only costs the
+// next run the requests it would have saved. Without an HTTP cache it does nothing.
+func (c *Client) Flush() error {
+	if c.cache.store == nil {
 		return nil
 	}
-	data := strings.Join(c.ProjectsUsed(), "\n") + "\n"
-	c.recalledMu.Lock()
-	same := c.recalled[key] == data
-	c.recalledMu.Unlock()
-	if same {
-		return nil // a warm build of the same inputs: the record holds already, and a new file costs a create
-	}
-	if err := writeFileAtomic(c.recallPath(key), []byte(data)); err != nil {
-		return fmt.Errorf("recording the pages used: %w", err)
+	if err := c.cache.store.Flush(); err != nil {
+		return fmt.Errorf("writing the HTTP cache: %w", err)
 	}
 	return nil
-}
-
-// recallPath is where Remember keeps a key's names: keyed by the indexes too, since the same inputs
-// on other indexes use other pages.
-func (c *Client) recallPath(key string) string {
-	h := sha256.Sum256([]byte(strings.Join(c.Indexes(), "\n") + "\n\n" + key))
-	return filepath.Join(c.cacheDir, "used-"+hex.EncodeToString(h[:])) // beside the entries, whose names are bare hex
-}
-
-// writeFileAtomic writes path through a temporary file in its folder and a rename. The folder is made
-// only when the first write finds it missing, not checked on every write: a cold build writes an entry
-// per page.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil { // the HTTP cache is private
-			return err
-		}
-		f, err = os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	}
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	err = errors.Join(werr, f.Close())
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

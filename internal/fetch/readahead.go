@@ -48,7 +48,7 @@ func (r *ReadAheadFile) ReadAt(p []byte, off int64) (int, error) {
 	defer r.mu.Unlock()
 	if off < r.off || off+int64(len(p)) > r.off+int64(r.n) {
 		if r.buf == nil {
-			r.buf = make([]byte, readAheadWindow)
+			r.buf = *windows.Get().(*[]byte)
 		}
 		n, err := r.f.ReadAt(r.buf, off)
 		if err != nil && err != io.EOF {
@@ -65,5 +65,18 @@ func (r *ReadAheadFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// Close closes the file.
-func (r *ReadAheadFile) Close() error { return r.f.Close() }
+// windows are read-ahead buffers: a build opens each wheel it installs, and a fresh 256 KiB window for
+// each was most of what a cold build allocated.
+var windows = sync.Pool{New: func() any { b := make([]byte, readAheadWindow); return &b }}
+
+// Close closes the file; the reader must not be used afterwards.
+func (r *ReadAheadFile) Close() error {
+	r.mu.Lock()
+	if r.buf != nil {
+		buf := r.buf
+		r.buf, r.n = nil, 0
+		windows.Put(&buf)
+	}
+	r.mu.Unlock()
+	return r.f.Close()
+}

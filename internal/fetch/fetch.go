@@ -211,11 +211,16 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	tmp, err := f.Cache.tempFile(f.Cache.wheelDir(), ".dl-*")
+	tmp, unnamed, err := createUnnamed(f.Cache.wheelDir())
+	if !unnamed && err == nil {
+		tmp, err = f.Cache.tempFile(f.Cache.wheelDir(), ".dl-*")
+	}
 	if err != nil {
 		return "", fmt.Errorf("downloading %s: %w", r.File.Filename, err)
 	}
-	defer os.Remove(tmp.Name())
+	if !unnamed {
+		defer os.Remove(tmp.Name())
+	}
 	defer tmp.Close()
 	hf := newHashingFile(tmp, algorithms(r))
 	if _, err := f.Source.Download(ctx, r.File, hf); err != nil {
@@ -235,12 +240,18 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	if err := checkUserHashesAll(r, sums); err != nil {
 		return "", err
 	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("writing %s: %w", r.File.Filename, err)
-	}
 	dst := f.Cache.WheelPath(got)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
+	if unnamed {
+		if err := linkUnnamed(tmp, dst); err != nil {
+			return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
+		}
+	} else {
+		if err := tmp.Close(); err != nil {
+			return "", fmt.Errorf("writing %s: %w", r.File.Filename, err)
+		}
+		if err := os.Rename(tmp.Name(), dst); err != nil {
+			return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
+		}
 	}
 	f.see(got)
 	f.mu.Lock()

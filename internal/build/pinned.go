@@ -26,9 +26,6 @@ type resolved struct {
 // hashed (a lock) takes the fast path: no resolution, no metadata, one project page per package.
 // Anything else is resolved, and then held to pip's hash-checking rule if one --hash turned it on.
 func (b *layerBuild) resolveFor(ctx context.Context, t target.Target) (resolved, error) {
-	if b.verifier != nil {
-		defer b.verifier.resolving()() // the checks leave a core to the resolution's round trips
-	}
 	if b.lock != nil {
 		return b.fromLock(ctx, t) // inputs.go
 	}

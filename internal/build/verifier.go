@@ -16,15 +16,13 @@ import (
 // once every check of its wheels has passed. The verdict is remembered in the cache by sha256.
 type verifier struct {
 	cache  *fetch.Cache
-	cpu    *slots          // every wheel's entries share them: see resolving
 	ctx    context.Context // the build's: checks outlive the fetch that started them
 	cancel context.CancelFunc
 	sem    chan struct{}
 	wg     sync.WaitGroup
 
-	mu          sync.Mutex
-	tasks       map[string]*verifyTask // by sha256
-	resolutions int                    // running: see resolving
+	mu    sync.Mutex
+	tasks map[string]*verifyTask // by sha256
 }
 
 type verifyTask struct {
@@ -34,8 +32,7 @@ type verifyTask struct {
 
 func newVerifier(ctx context.Context, cache *fetch.Cache) *verifier {
 	ctx, cancel := context.WithCancel(ctx)
-	return &verifier{cache: cache, ctx: ctx, cancel: cancel, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), tasks: map[string]*verifyTask{},
-		cpu: newSlots(runtime.GOMAXPROCS(0))}
+	return &verifier{cache: cache, ctx: ctx, cancel: cancel, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), tasks: map[string]*verifyTask{}}
 }
 
 // close stops the checks nobody waits for any more (those of a target that failed) and returns once
@@ -81,7 +78,7 @@ func (v *verifier) check(r fetch.Request, path, sha string) error {
 		return fmt.Errorf("%s: %w", r.Package, err)
 	}
 	defer m.Close()
-	if err := a.VerifyWith(v.ctx, v.cpu); err != nil {
+	if err := a.Verify(v.ctx); err != nil {
 		return fmt.Errorf("%s: %w", r.Package, err)
 	}
 	return v.cache.MarkVerified(sha)
@@ -106,76 +103,4 @@ func (v *verifier) wait(ctx context.Context, paths []string, reqs []fetch.Reques
 		}
 	}
 	return nil
-}
-
-// resolving marks a resolution running until the returned function is called. While any runs, checks
-// inflate on one core fewer than there are: a cold resolution across a network is a chain of round
-// trips, each started by a goroutine that must get a core as soon as its answer arrives, and with every
-// core inflating it waited for the scheduler's next preemption (up to 10 ms a hop, several hops a
-// dependency level). The checks lose little: they catch up once the resolutions are done.
-func (v *verifier) resolving() (done func()) {
-	v.mu.Lock()
-	v.resolutions++
-	if v.resolutions == 1 {
-		v.cpu.setLimit(max(1, runtime.GOMAXPROCS(0)-1))
-	}
-	v.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			v.mu.Lock()
-			v.resolutions--
-			if v.resolutions == 0 {
-				v.cpu.setLimit(runtime.GOMAXPROCS(0))
-			}
-			v.mu.Unlock()
-		})
-	}
-}
-
-// slots is a counting semaphore whose size can change while it is held (wheel.Slots).
-type slots struct {
-	mu            sync.Mutex
-	limit, active int
-	wake          chan struct{} // closed and replaced whenever a slot may have come free
-}
-
-func newSlots(n int) *slots { return &slots{limit: n, wake: make(chan struct{})} }
-
-func (s *slots) Acquire(ctx context.Context) error {
-	for {
-		s.mu.Lock()
-		if s.active < s.limit {
-			s.active++
-			s.mu.Unlock()
-			return nil
-		}
-		wake := s.wake
-		s.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (s *slots) Release() {
-	s.mu.Lock()
-	s.active--
-	s.signal()
-	s.mu.Unlock()
-}
-
-// setLimit resizes; holders beyond a smaller limit finish, and no one acquires until below it.
-func (s *slots) setLimit(n int) {
-	s.mu.Lock()
-	s.limit = n
-	s.signal()
-	s.mu.Unlock()
-}
-
-func (s *slots) signal() {
-	close(s.wake)
-	s.wake = make(chan struct{})
 }

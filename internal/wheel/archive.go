@@ -501,24 +501,10 @@ func isBytecode(path string) bool {
 // byte, so a bomb that declares 1 KiB stops after 1 KiB + 1 byte, and declared sizes were already bounded
 // by Open. First it reads every local header (and data descriptor) and refuses one that disagrees with its
 // central record on name, flags, method, CRC-32 or sizes, and entries that overlap (the trick that lets a
-// small zip inflate to many copies of one stream) or leave bytes between them. Entries are checked in
-// parallel, at most GOMAXPROCS at a time; on failure the error names the wheel and the first failing entry
-// in archive order among those checked. Verify succeeds at most once per Archive; later calls return nil
-// at once.
+// small zip inflate to many copies of one stream) or leave bytes between them. Entries are checked in parallel, at most GOMAXPROCS at a time; on failure the
+// error names the wheel and the first failing entry in archive order among those checked. Verify succeeds
+// at most once per Archive; later calls return nil at once.
 func (a *Archive) Verify(ctx context.Context) error {
-	return a.VerifyWith(ctx, nil)
-}
-
-// Slots bound the entries inflating at once across every wheel that shares them, so a caller checking
-// many wheels can keep the CPU it leaves to other work (see build's verifier).
-type Slots interface {
-	Acquire(ctx context.Context) error
-	Release()
-}
-
-// VerifyWith is Verify with each entry's inflate holding one of slots (nil: at most GOMAXPROCS of this
-// wheel's entries at a time).
-func (a *Archive) VerifyWith(ctx context.Context, slots Slots) error {
 	if a.verified.Load() {
 		return nil
 	}
@@ -543,15 +529,7 @@ func (a *Archive) VerifyWith(ctx context.Context, slots Slots) error {
 		if gctx.Err() != nil {
 			break
 		}
-		if slots != nil {
-			if err := slots.Acquire(gctx); err != nil {
-				break // the context ended: reported below
-			}
-		}
 		g.Go(func() error {
-			if slots != nil {
-				defer slots.Release()
-			}
 			errs[i] = a.check(gctx, files[i], nil)
 			return errs[i]
 		})

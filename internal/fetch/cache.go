@@ -194,6 +194,31 @@ func (c *Cache) tempFile(dir, pattern string) (*os.File, error) {
 	return f, err
 }
 
+// createUnnamed is createUnnamed, making dir again if it vanished since OpenCache, as tempFile does.
+func (c *Cache) createUnnamed(dir string) (*os.File, bool, error) {
+	f, ok, err := createUnnamed(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, true, err
+		}
+		f, ok, err = createUnnamed(dir)
+	}
+	return f, ok, err
+}
+
+// linkUnnamed is linkUnnamed, making dst's folder again if it vanished during the download: the nameless
+// file outlives its folder, so the download is not lost.
+func (c *Cache) linkUnnamed(f *os.File, dst string) error {
+	err := linkUnnamed(f, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		err = linkUnnamed(f, dst)
+	}
+	return err
+}
+
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

@@ -211,7 +211,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	tmp, unnamed, err := createUnnamed(f.Cache.wheelDir())
+	tmp, unnamed, err := f.Cache.createUnnamed(f.Cache.wheelDir())
 	if !unnamed && err == nil {
 		tmp, err = f.Cache.tempFile(f.Cache.wheelDir(), ".dl-*")
 	}
@@ -242,7 +242,7 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	}
 	dst := f.Cache.WheelPath(got)
 	if unnamed {
-		if err := linkUnnamed(tmp, dst); err != nil {
+		if err := f.Cache.linkUnnamed(tmp, dst); err != nil {
 			return "", fmt.Errorf("caching %s: %w", r.File.Filename, err)
 		}
 	} else {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,45 @@ func TestReadAheadFile(t *testing.T) {
 		want := data[c.off:min(c.off+c.n, len(data))]
 		if n != len(want) || string(buf[:n]) != string(want) || (n < c.n) != (err != nil) {
 			t.Errorf("ReadAt(%d, %d) = %d, %v", c.off, c.n, n, err)
+		}
+	}
+}
+
+// removingSource removes the cache's folder while a download runs, as a user cleaning the cache during
+// a build does.
+type removingSource struct {
+	Source
+	dir string
+}
+
+func (s removingSource) Download(ctx context.Context, f index.File, dst io.WriteSeeker) (int64, error) {
+	n, err := s.Source.Download(ctx, f, dst)
+	os.RemoveAll(s.dir)
+	return n, err
+}
+
+// TestFetchCacheRemovedMidBuild: a cache folder removed before or during a download is made again, and
+// the download lands in it, whether downloads use nameless files (Linux) or named temporary ones.
+func TestFetchCacheRemovedMidBuild(t *testing.T) {
+	srv, c, f := setup(t)
+	for _, during := range []bool{false, true} {
+		dir := t.TempDir()
+		cache, err := OpenCache(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe := &Fetcher{Cache: cache, Source: c}
+		if during {
+			fe.Source = removingSource{Source: c, dir: dir}
+		} else if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		paths, err := fe.Fetch(context.Background(), []Request{{Package: "alpha 1.0", File: f}})
+		if err != nil {
+			t.Fatalf("cache removed (during the download: %v): %v", during, err)
+		}
+		if b, err := os.ReadFile(paths[0]); err != nil || string(b) != string(srv.File(spec.Filename())) {
+			t.Fatalf("cache removed (during the download: %v): cached file %v", during, err)
 		}
 	}
 }

@@ -52,11 +52,14 @@ func bigRequirements(repeat bool) []byte {
 	return []byte(b.String())
 }
 
-func bigSource() *memSource {
+func bigSource() *memSource { return bigSourceRequiring(nil) }
+
+// bigSourceRequiring is bigSource whose pkgN wheels all require reqs.
+func bigSourceRequiring(reqs []string) *memSource {
 	var specs []wheeltest.Spec
 	for i := range 40 {
 		for _, v := range []string{"1.0", "1.1", "2.0"} {
-			specs = append(specs, wheeltest.Spec{Name: "pkg" + strconv.Itoa(i), Version: v})
+			specs = append(specs, wheeltest.Spec{Name: "pkg" + strconv.Itoa(i), Version: v, Requires: reqs})
 		}
 	}
 	for minor := range 32 {
@@ -66,7 +69,25 @@ func bigSource() *memSource {
 }
 
 func parseAndResolve(tb testing.TB, src resolve.Source, data []byte, t target.Target) *resolve.Result {
-	set, err := requirements.ParseBytes("requirements.txt", data, requirements.ParseOptions{})
+	return parseAndResolveConstrained(tb, src, data, nil, t)
+}
+
+// parseAndResolveConstrained parses data as requirements and cons (when not nil) as a -c file.
+func parseAndResolveConstrained(tb testing.TB, src resolve.Source, data, cons []byte, t target.Target) *resolve.Result {
+	rs := parseReqs(tb, "requirements.txt", data)
+	var cs []resolve.Requirement
+	if cons != nil {
+		cs = parseReqs(tb, "constraints.txt", cons)
+	}
+	res, err := resolve.Resolve(context.Background(), src, rs, resolve.Options{Target: t, Constraints: cs})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+func parseReqs(tb testing.TB, file string, data []byte) []resolve.Requirement {
+	set, err := requirements.ParseBytes(file, data, requirements.ParseOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -74,11 +95,63 @@ func parseAndResolve(tb testing.TB, src resolve.Source, data []byte, t target.Ta
 	for i, r := range set.Requirements {
 		rs[i] = resolve.Requirement{Requirement: r.Requirement, Origin: r.File + ":" + strconv.Itoa(r.Line), Hashes: r.Hashes}
 	}
-	res, err := resolve.Resolve(context.Background(), src, rs, resolve.Options{Target: t})
-	if err != nil {
-		tb.Fatal(err)
+	return rs
+}
+
+// smallRequirements names the 41 packages of bigRequirements once each, with no bound: the constraints
+// file says which versions.
+func smallRequirements() []byte {
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&b, "pkg%d\n", i)
 	}
-	return res
+	b.WriteString("requests\n")
+	return []byte(b.String())
+}
+
+// BenchmarkLargeConstraintsFile resolves 41 plain requirements under the 20,000-line file given as a
+// constraints file (-c), and under the same file without its repetition; each of the 40 pkgN also
+// requires requests, so requests' candidates are searched again as each parent is pinned. Constraints are
+// merged once per package, not once per candidate search, so the repetition must cost about what parsing
+// it costs.
+func BenchmarkLargeConstraintsFile(b *testing.B) {
+	src := bigSourceRequiring([]string{"requests>=2"})
+	t, err := target.Parse("python3.12", "x86_64")
+	if err != nil {
+		b.Fatal(err)
+	}
+	reqs := smallRequirements()
+	for _, repeat := range []bool{true, false} {
+		name := "20000-lines"
+		if !repeat {
+			name = "without-repetition"
+		}
+		cons := bigRequirements(repeat)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(cons)))
+			for b.Loop() {
+				res := parseAndResolveConstrained(b, src, reqs, cons, t)
+				if len(res.Packages) != 41 {
+					b.Fatalf("%d packages", len(res.Packages))
+				}
+			}
+		})
+	}
+}
+
+// TestLargeConstraintsFile checks the constraints benchmark resolves like its baseline and like the same
+// lines given as requirements.
+func TestLargeConstraintsFile(t *testing.T) {
+	t.Parallel()
+	src := bigSourceRequiring([]string{"requests>=2"})
+	tg := tgt(t, "python3.12", "x86_64")
+	reqs := smallRequirements()
+	got := fmt.Sprint(versions(parseAndResolveConstrained(t, src, reqs, bigRequirements(true), tg)))
+	base := fmt.Sprint(versions(parseAndResolveConstrained(t, src, reqs, bigRequirements(false), tg)))
+	asReqs := fmt.Sprint(versions(parseAndResolve(t, src, bigRequirements(true), tg)))
+	if got != base || got != asReqs || !strings.Contains(got, "requests:2.31.0") {
+		t.Errorf("constrained %s\nbaseline %s\nas requirements %s", got, base, asReqs)
+	}
 }
 
 // BenchmarkLargeRequirementsFile parses and resolves the 20,000-line file and the same file without its

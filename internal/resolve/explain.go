@@ -149,7 +149,7 @@ func (r *resolver) explainPackage(ctx context.Context, name string, causes []inf
 			specReqs = append(specReqs, in.req)
 		}
 	}
-	spec, hashes := r.merged(specReqs, r.constraints[name])
+	spec, hashes := r.merged(specReqs, name)
 	allows := func(rel *release) bool {
 		if explicit != nil && !rel.version.Equal(explicit.version) {
 			return false
@@ -185,7 +185,7 @@ func (r *resolver) explainPackage(ctx context.Context, name string, causes []inf
 	if len(demands) > 1 && len(specReqs) > 1 && len(rejected) == 0 {
 		eachOK := true
 		for _, q := range specReqs {
-			alone, _ := r.merged([]*requirement{q}, r.constraints[name])
+			alone, _ := r.merged([]*requirement{q}, name)
 			if len(r.applicable(p, alone, nil)) == 0 {
 				eachOK = false
 			}

@@ -125,7 +125,7 @@ func Pinned(ctx context.Context, src Source, reqs []Requirement, opts Options) (
 // otherTargetsHashes explains a lock made for another target: the hashes name a wheel of the version,
 // but not one this target loads. (Hashes that name no file at all fail the download, as in pip.)
 func (r *resolver) otherTargetsHashes(name string, reqs []*requirement, c *candidate) error {
-	_, hashes := r.merged(reqs, r.constraints[name])
+	_, hashes := r.merged(reqs, name)
 	if len(hashes) == 0 || fileMatches(c.file.file, hashes) {
 		return nil
 	}

@@ -117,28 +117,26 @@ func (r *resolver) findMatches(ctx context.Context, id string, reqs, baseReqs []
 			}
 		}
 	}
-	cons := r.constraints[name]
-	if len(specReqs) > 0 {
-		for _, c := range cons {
-			if c.url != nil {
-				x := c.url
-				if len(extras) > 0 {
-					x = r.extrasCandidate(c.url, extras)
-				}
-				if !slices.Contains(explicit, x) {
-					explicit = append(explicit, x)
-				}
+	cons := r.consMerged[name]
+	if len(specReqs) > 0 && cons != nil {
+		for _, u := range cons.urls {
+			x := u
+			if len(extras) > 0 {
+				x = r.extrasCandidate(u, extras)
+			}
+			if !slices.Contains(explicit, x) {
+				explicit = append(explicit, x)
 			}
 		}
 	}
 	if len(explicit) == 0 {
-		return r.foundCandidates(ctx, id, name, extras, specReqs, cons, incompat)
+		return r.foundCandidates(ctx, id, name, extras, specReqs, incompat)
 	}
 	var out []*candidate
 	for _, c := range explicit {
 		ok := !slices.Contains(incompat, c)
-		for _, con := range cons {
-			ok = ok && con.spec.ContainsVersion(c.version, ptr(true))
+		if cons != nil {
+			ok = ok && cons.spec.ContainsVersion(c.version, ptr(true))
 		}
 		for _, q := range reqs {
 			ok = ok && isSatisfiedBy(q, c)
@@ -157,12 +155,12 @@ func (r *resolver) findMatches(ctx context.Context, id string, reqs, baseReqs []
 }
 
 // foundCandidates are the index's candidates: pip's PackageFinder and _iter_found_candidates.
-func (r *resolver) foundCandidates(ctx context.Context, id, name string, extras []string, reqs []*requirement, cons []constraint, incompat []*candidate) ([]*candidate, error) {
+func (r *resolver) foundCandidates(ctx context.Context, id, name string, extras []string, reqs []*requirement, incompat []*candidate) ([]*candidate, error) {
 	p := r.loadProject(ctx, name)
 	if p.err != nil {
 		return nil, &ProjectError{Package: name, Err: p.err}
 	}
-	spec, hashes := r.merged(reqs, cons)
+	spec, hashes := r.merged(reqs, name)
 	rels := r.applicable(p, spec, hashes)
 	var out []*candidate
 	for _, a := range rels {
@@ -179,32 +177,84 @@ func (r *resolver) foundCandidates(ctx context.Context, id, name string, extras 
 	return out, nil
 }
 
-// merged is the intersection of the requirements' and constraints' specifiers and hashes, computed in
-// one pass (pep440.AndAll), so a package required thousands of times costs linear time.
-func (r *resolver) merged(reqs []*requirement, cons []constraint) (pep440.Specifiers, []string) {
-	specs := make([]pep440.Specifiers, 0, len(cons)+len(reqs))
-	var hashes []string
-	hashed := false
-	and := func(s pep440.Specifiers, h []string) {
-		specs = append(specs, s)
-		if len(h) > 0 {
-			if hashed {
-				hashes = intersect(hashes, h)
-			} else {
-				hashes, hashed = slices.Clone(h), true
-			}
+// merged is the intersection of the requirements' specifiers and hashes with the package's constraints,
+// which were intersected once when the resolver was made (constraintSet). Requirements that say the same
+// thing (forty parents each requiring "requests>=2") count once, and each distinct list of requirements
+// is intersected once per package (r.mergedCache): a candidate search costs what the distinct
+// requirements cost, not what the -c file's lines or the criterion's parents cost.
+func (r *resolver) merged(reqs []*requirement, name string) (pep440.Specifiers, []string) {
+	distinct := make([]*requirement, 0, len(reqs))
+	var key strings.Builder
+	key.WriteString(name)
+	seen := make(map[string]bool, len(reqs))
+	for _, q := range reqs {
+		k := specKey(q.spec, q.hashes)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		distinct = append(distinct, q)
+		key.WriteString("\x00")
+		key.WriteString(k)
+	}
+	if v, ok := r.mergedCache.Load(key.String()); ok {
+		m := v.(mergedSpec)
+		return m.spec, slices.Clone(m.hashes)
+	}
+	var m meet
+	m.specs = make([]pep440.Specifiers, 0, 1+len(distinct))
+	if c := r.consMerged[name]; c != nil {
+		m.specs = append(m.specs, c.spec)
+		m.hashes, m.hashed = slices.Clone(c.hashes), c.hashed
+	}
+	for _, q := range distinct {
+		m.and(q.spec, q.hashes)
+	}
+	spec, hashes := m.result()
+	r.mergedCache.Store(key.String(), mergedSpec{spec, hashes})
+	return spec, slices.Clone(hashes)
+}
+
+type mergedSpec struct {
+	spec   pep440.Specifiers
+	hashes []string
+}
+
+// specKey identifies what a specifier set and hash list allow: intersecting with an equal key again
+// changes nothing.
+func specKey(s pep440.Specifiers, hashes []string) string {
+	allow, forced := s.PrereleasesOverride()
+	pre := "-"
+	if forced {
+		pre = fmt.Sprint(allow)
+	}
+	return s.String() + "\x01" + pre + "\x01" + strings.Join(hashes, " ")
+}
+
+// meet accumulates specifiers and hash lists to intersect in one pass (pep440.AndAll).
+type meet struct {
+	specs  []pep440.Specifiers
+	hashes []string
+	hashed bool // some list was given: an empty hashes then means the lists disagree
+}
+
+func (m *meet) and(s pep440.Specifiers, h []string) {
+	m.specs = append(m.specs, s)
+	if len(h) > 0 {
+		if m.hashed {
+			m.hashes = intersect(m.hashes, h)
+		} else {
+			m.hashes, m.hashed = slices.Clone(h), true
 		}
 	}
-	for _, c := range cons {
-		and(c.spec, c.hashes)
-	}
-	for _, q := range reqs {
-		and(q.spec, q.hashes)
-	}
-	if hashed && len(hashes) == 0 {
+}
+
+func (m *meet) result() (pep440.Specifiers, []string) {
+	hashes := m.hashes
+	if m.hashed && len(hashes) == 0 {
 		hashes = []string{"none:"} // the hash sets disagree: nothing may match
 	}
-	return pep440.AndAll(specs...), hashes
+	return pep440.AndAll(m.specs...), hashes
 }
 
 func intersect(a, b []string) []string {
@@ -490,7 +540,7 @@ func (r *resolver) likelyFile(ctx context.Context, q *requirement) (loadable, bo
 	if p.err != nil || p.notFound != nil {
 		return loadable{}, false
 	}
-	spec, hashes := r.merged([]*requirement{q}, r.constraints[q.name])
+	spec, hashes := r.merged([]*requirement{q}, q.name)
 	if a := r.applicable(p, spec, hashes); len(a) > 0 {
 		return a[0].file, true
 	}

@@ -115,8 +115,10 @@ type resolver struct {
 	metas    map[string]*metaEntry // by file URL
 	urls     map[string]*release   // direct wheel URLs, by URL
 
-	cands       map[string]*candidate // canonical candidates: identity is what resolvelib compares
-	constraints map[string][]constraint
+	cands       map[string]*candidate   // canonical candidates: identity is what resolvelib compares
+	constraints map[string][]constraint // each -c line whose marker holds, for origins and hashes
+	consMerged  map[string]*constraintSet
+	mergedCache sync.Map // merged's results, by package and distinct requirements
 	userOrder   map[string]int
 	depths      map[string]float64
 	warned      map[string]bool
@@ -134,6 +136,41 @@ type constraint struct {
 	hashes []string
 	url    *candidate
 	origin string
+}
+
+// constraintSet is a package's constraints intersected once: the specifiers and hash lists of every -c
+// line naming it, and the distinct URL candidates they name.
+type constraintSet struct {
+	spec   pep440.Specifiers
+	hashes []string
+	hashed bool
+	urls   []*candidate
+}
+
+// mergeConstraints intersects each package's constraints once, so a candidate search costs the same for
+// a 20,000-line constraints file as for one that says each thing once.
+func mergeConstraints(byName map[string][]constraint) map[string]*constraintSet {
+	out := make(map[string]*constraintSet, len(byName))
+	for k, cons := range byName {
+		var m meet
+		set := &constraintSet{}
+		seen := map[string]bool{}
+		for _, c := range cons {
+			// Intersection is idempotent: a line saying what another said adds nothing but clauses that
+			// every later candidate search would copy again.
+			if k := specKey(c.spec, c.hashes); !seen[k] {
+				seen[k] = true
+				m.and(c.spec, c.hashes)
+			}
+			if c.url != nil && !slices.Contains(set.urls, c.url) {
+				set.urls = append(set.urls, c.url)
+			}
+		}
+		set.spec = pep440.AndAll(m.specs...)
+		set.hashes, set.hashed = m.hashes, m.hashed
+		out[k] = set
+	}
+	return out
 }
 
 type metaEntry struct {
@@ -181,6 +218,7 @@ func newResolver(src Source, opts Options) (*resolver, error) {
 		}
 		r.constraints[k] = append(r.constraints[k], con)
 	}
+	r.consMerged = mergeConstraints(r.constraints)
 	return r, nil
 }
 
@@ -403,7 +441,7 @@ func (r *resolver) skippedNewer(c *candidate, crit *criterion) string {
 		}
 		reqs = append(reqs, in.req)
 	}
-	spec, _ := r.merged(reqs, r.constraints[c.name])
+	spec, _ := r.merged(reqs, c.name)
 	preOK := r.opts.Pre || spec.Prereleases() || c.version.IsPrerelease()
 	var skipped []*release
 	for _, rel := range p.releases {

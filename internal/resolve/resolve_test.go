@@ -347,3 +347,33 @@ func TestMetadataOfAnotherProject(t *testing.T) {
 		}
 	}
 }
+
+// TestConstraintsOverManyLines: a package's -c lines are intersected, specifiers and hashes alike, as
+// if they were one line.
+func TestConstraintsOverManyLines(t *testing.T) {
+	t.Parallel()
+	var specs []wheeltest.Spec
+	for _, v := range []string{"1.0", "1.1", "1.2", "2.0"} {
+		specs = append(specs, wheeltest.Spec{Name: "c", Version: v})
+	}
+	src := newSource(specs...)
+	hash := func(v string) string {
+		sum := sha256.Sum256(wheeltest.Build(wheeltest.Spec{Name: "c", Version: v}))
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	got := resolveOK(t, src, reqs(t, "c"), resolve.Options{Constraints: reqs(t, "c>=1.0", "c<2", "c!=1.2", "C >= 1.0")})
+	if fmt.Sprint(got) != "map[c:1.1]" {
+		t.Errorf("got %v, want c 1.1 (>=1.0, <2, !=1.2)", got)
+	}
+
+	cons := reqs(t, "c<2", "c", "c")
+	cons[1].Hashes = []string{hash("1.0"), hash("1.1")}
+	cons[2].Hashes = []string{hash("1.0"), hash("2.0")}
+	res, err := resolve.Resolve(context.Background(), src, reqs(t, "c"), resolve.Options{Target: tgt(t, "python3.12", "x86_64"), Constraints: cons})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Packages[0]; p.Version.String() != "1.0" || fmt.Sprint(p.Hashes) != fmt.Sprint([]string{hash("1.0")}) {
+		t.Errorf("got %s %v, want c 1.0 with the one hash both lines allow", p.Version, p.Hashes)
+	}
+}

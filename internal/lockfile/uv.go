@@ -2,7 +2,9 @@ package lockfile
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/pep508"
@@ -17,6 +19,7 @@ type UVLock struct {
 	rpLine         int
 	supported      []string // supported-markers: the environments the lock is for
 	supLine        int
+	conflicts      []uvConflict // tool.uv.conflicts, as the lock records them
 	packages       []*uvPackage
 	byName         map[string][]*uvPackage
 }
@@ -32,6 +35,12 @@ type uvPackage struct {
 	groups        map[string][]uvDep
 	wheels        []Wheel
 	sdist         bool
+}
+
+// uvConflict is one set of extras and groups that must not be selected together.
+type uvConflict struct {
+	line  int
+	items []string // encoded as in markers: "extra-7-project-cpu"
 }
 
 type uvDep struct {
@@ -61,6 +70,24 @@ func ParseUV(file string, data []byte) (*UVLock, error) {
 	if v := root.Get("supported-markers"); v != nil {
 		l.supLine = v.Line
 		l.supported = strs(v)
+	}
+	if cs := root.Get("conflicts"); cs != nil {
+		for _, set := range cs.List() {
+			c := uvConflict{line: set.Line}
+			for i, it := range set.List() {
+				if i == 0 {
+					c.line = it.Line // the set's own line may be the array's first
+				}
+				pkg := pep508.NormalizeName(it.Str("package"))
+				switch {
+				case it.Str("extra") != "":
+					c.items = append(c.items, fmt.Sprintf("extra-%d-%s-%s", len(pkg), pkg, pep508.NormalizeName(it.Str("extra"))))
+				case it.Str("group") != "":
+					c.items = append(c.items, fmt.Sprintf("group-%d-%s-%s", len(pkg), pkg, pep508.NormalizeName(it.Str("group"))))
+				}
+			}
+			l.conflicts = append(l.conflicts, c)
+		}
 	}
 	pk := root.Get("package")
 	if pk == nil || pk.Kind != tomlpos.Array {
@@ -194,6 +221,20 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 		return nil, es.err()
 	}
 	extras, groups := normalizeAll(opts.Extras), normalizeAll(opts.Groups)
+	active := conflictItems(roots, extras, groups)
+	for _, c := range l.conflicts {
+		var chosen []string
+		for _, it := range c.items {
+			if slices.Contains(active, it) {
+				chosen = append(chosen, describeItem(it))
+			}
+		}
+		if len(chosen) > 1 {
+			es.add(l.file, c.line, "", "build one layer per side of the conflict (a layer per extra in the config), or drop one of the options",
+				"%s cannot be selected together: the lock declares them conflicting (tool.uv.conflicts), as uv would refuse", strings.Join(chosen, " and "))
+			return nil, es.err()
+		}
+	}
 	type item struct {
 		p     *uvPackage
 		extra string // "" for the base dependencies
@@ -221,7 +262,7 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 			next = append(append([]string(nil), chain...), from.name)
 		}
 		for _, d := range deps {
-			ok, err := evalMarker(d.marker, t, nil, groups)
+			ok, err := evalUVMarker(d.marker, t, active, groups)
 			if err != nil {
 				es.add(l.file, d.line, d.name, "", "marker %q: %v", d.marker, err)
 				continue
@@ -229,7 +270,7 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 			if !ok {
 				continue
 			}
-			p := l.pick(d, t)
+			p := l.pick(d, t, active)
 			if p == nil {
 				es.add(l.file, d.line, d.name, "", "dependency of %s not found in the lock", from.name)
 				continue
@@ -323,7 +364,7 @@ func (l *UVLock) Select(t target.Target, opts Options) (*Selection, error) {
 
 // pick finds the package a dependency names: by version and, for a package locked more than once
 // (a forked resolution), by the resolution markers that hold for t.
-func (l *UVLock) pick(d uvDep, t target.Target) *uvPackage {
+func (l *UVLock) pick(d uvDep, t target.Target, active []string) *uvPackage {
 	cands := l.byName[d.name]
 	if d.version != "" {
 		var f []*uvPackage
@@ -342,7 +383,7 @@ func (l *UVLock) pick(d uvDep, t target.Target) *uvPackage {
 	}
 	for _, c := range cands {
 		for _, m := range c.resMarkers {
-			if ok, err := evalMarker(m, t, nil, nil); err == nil && ok {
+			if ok, err := evalUVMarker(m, t, active, nil); err == nil && ok {
 				return c
 			}
 		}
@@ -384,4 +425,51 @@ func (l *UVLock) Indexes() []string {
 		}
 	}
 	return httpIndexes(urls)
+}
+
+// conflictItems are the extras and dependency groups selected on the lock's projects as uv encodes them
+// in the markers of a lock with conflicts (tool.uv.conflicts): "extra-<length of the project's
+// name>-<project>-<extra>", and "group-…" for groups. A dependency that only one side of a conflict uses,
+// or that differs between the sides (forks), carries such a marker.
+func conflictItems(roots []*uvPackage, extras, groups []string) []string {
+	var out []string
+	for _, r := range roots {
+		for _, x := range extras {
+			out = append(out, fmt.Sprintf("extra-%d-%s-%s", len(r.name), r.name, x))
+		}
+		for _, g := range groups {
+			out = append(out, fmt.Sprintf("group-%d-%s-%s", len(r.name), r.name, g))
+		}
+	}
+	return out
+}
+
+// evalUVMarker evaluates a uv.lock marker for t: "extra" is the set of active conflict items (and
+// nothing else: uv.lock's edges carry no plain extras), dependency_groups the selected groups.
+func evalUVMarker(m string, t target.Target, active, groups []string) (bool, error) {
+	if strings.TrimSpace(m) == "" {
+		return true, nil
+	}
+	mk, err := pep508.ParseMarker(m)
+	if err != nil {
+		return false, err
+	}
+	return mk.EvaluateWith(env(t), pep508.EvalOptions{Context: pep508.ContextMetadata, ExtrasActive: true, Extras: active,
+		Sets: map[string][]string{"extras": nil, "dependency_groups": groups}})
+}
+
+// describeItem reads an encoded conflict item back for messages: "extra-7-project-cpu" is
+// "project[cpu]", "group-7-project-dev" is "group dev of project".
+func describeItem(it string) string {
+	kind, rest, _ := strings.Cut(it, "-")
+	n, rest, _ := strings.Cut(rest, "-")
+	size, err := strconv.Atoi(n)
+	if err != nil || size < 0 || size >= len(rest) {
+		return it
+	}
+	pkg, name := rest[:size], rest[size+1:]
+	if kind == "group" {
+		return fmt.Sprintf("group %s of %s", name, pkg)
+	}
+	return fmt.Sprintf("%s[%s]", pkg, name)
 }

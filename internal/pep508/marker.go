@@ -399,6 +399,12 @@ type EvalOptions struct {
 	// Sets holds the set-valued variables of lock files ("extras", "dependency_groups"),
 	// which only "in" and "not in" may test. A key present here is defined even when empty.
 	Sets map[string][]string
+	// ExtrasActive, when set, makes "extra" stand for a set of active extras, Extras: extra == X
+	// holds when X is one of them, extra != X when it is not. uv.lock's conflict markers need this:
+	// they test several encoded extras at once ("extra == 'extra-7-project-a' and extra ==
+	// 'extra-7-project-b'"), which no single value of "extra" satisfies.
+	ExtrasActive bool
+	Extras       []string
 }
 
 // Evaluate evaluates the marker for env in the metadata context. A nil marker is true.
@@ -412,6 +418,12 @@ func (m *Marker) EvaluateWith(env Env, opts EvalOptions) (bool, error) {
 		return true, nil
 	}
 	e := evalEnv{vars: env, sets: opts.Sets, ctx: opts.Context}
+	if opts.ExtrasActive {
+		e.active = map[string]bool{}
+		for _, x := range opts.Extras {
+			e.active[NormalizeName(x)] = true
+		}
+	}
 	if x, ok := env["extra"]; ok {
 		e.extra, e.hasExtra = NormalizeName(x), true
 	} else if opts.Context == ContextMetadata {
@@ -445,6 +457,7 @@ type evalEnv struct {
 	vars     Env
 	extra    string // normalized
 	hasExtra bool
+	active   map[string]bool // non-nil: "extra" is this set of normalized names (EvalOptions.ExtrasActive)
 	sets     map[string][]string
 	ctx      Context
 }
@@ -513,6 +526,16 @@ func (g *group) eval(e *evalEnv) (bool, error) {
 }
 
 func (c *comparison) eval(e *evalEnv) (bool, error) {
+	if c.key == "extra" && e.active != nil {
+		in := e.active[NormalizeName(c.literal)]
+		switch c.op {
+		case "==":
+			return in, nil
+		case "!=":
+			return !in, nil
+		}
+		return false, fmt.Errorf("%w: extra %s against a set of active extras", ErrUndefinedComparison, c.op)
+	}
 	env, err := e.lookup(c.key)
 	if err != nil {
 		return false, err

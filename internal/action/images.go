@@ -50,7 +50,11 @@ func pushImages(ctx context.Context, r *actionRun, rep *report.Report) ([]oci.Pu
 		}
 		var got []oci.Pushed
 		if r.opts.dryRun {
-			got, err = oci.Plan(repo, sets)
+			var warning string
+			got, warning, err = oci.DryRun(ctx, repo, sets, o)
+			if warning != "" {
+				r.warnf("%s", warning)
+			}
 		} else {
 			got, err = oci.Push(ctx, repo, sets, o)
 		}

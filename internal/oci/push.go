@@ -126,6 +126,39 @@ func pushed(r name.Repository, s *Set, arch string, d v1.Hash, moving, immutable
 // are already in the registry, so a failure at any point leaves no tag naming something missing. The
 // result lists what is in the registry, in the order of Plan, up to the failure.
 func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, error) {
+	return push(ctx, repo, sets, o, false)
+}
+
+// DryRun asks the registry what a Push would do and writes nothing: each result is Unchanged when the
+// registry already holds it under both tags, and a tag that names other content fails as Push would
+// (*TagConflictError). When the registry cannot be asked (no network, no read access), it returns
+// Plan's list, every image to push, and says why in the warning.
+func DryRun(ctx context.Context, repo string, sets []*Set, o Options) (images []Pushed, warning string, err error) {
+	images, err = push(ctx, repo, sets, o, true)
+	if err == nil || errors.As(err, new(*TagConflictError)) {
+		return images, "", err
+	}
+	if _, perr := name.NewRepository(repo); perr != nil {
+		return nil, "", err
+	}
+	images, perr := Plan(repo, sets)
+	if perr != nil {
+		return nil, "", perr
+	}
+	return images, fmt.Sprintf("could not ask %s what it already holds (%v): every image is listed as to push", repo, err), nil
+}
+
+// TagConflictError: an immutable tag in the registry names other content than this build's.
+type TagConflictError struct {
+	Ref, Got, Want string
+}
+
+func (e *TagConflictError) Error() string {
+	return fmt.Sprintf("%s already names other content (%s %q, this build's is %q): an immutable tag is never moved; "+
+		"if that image is wrong, delete the tag from the registry and publish again", e.Ref, KeyContent, e.Got, e.Want)
+}
+
+func push(ctx context.Context, repo string, sets []*Set, o Options, dryRun bool) ([]Pushed, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return nil, fmt.Errorf("parsing repository %q: %w", repo, err)
@@ -136,7 +169,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 		descs := make([]*remote.Descriptor, len(s.Images))
 		for i, img := range s.Images {
 			m, im := img.Tags()
-			d, unchanged, err := put(r, m, im, img.ZipSHA256, func(ref name.Tag) error { return remote.Write(ref, img.Image, ropts...) }, ropts)
+			d, unchanged, err := put(r, m, im, img.ZipSHA256, func(ref name.Tag) error { return remote.Write(ref, img.Image, ropts...) }, ropts, dryRun, img.Digest)
 			if err != nil {
 				return out, err
 			}
@@ -149,7 +182,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 			continue
 		}
 		if s.Index == nil {
-			d, unchanged, err := put(r, s.Tag, s.HashTag, s.Hash, func(ref name.Tag) error { return remote.Tag(ref, descs[0], ropts...) }, ropts)
+			d, unchanged, err := put(r, s.Tag, s.HashTag, s.Hash, func(ref name.Tag) error { return remote.Tag(ref, descs[0], ropts...) }, ropts, dryRun, func() (v1.Hash, error) { return descs[0].Digest, nil })
 			if err != nil {
 				return out, err
 			}
@@ -175,7 +208,7 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 				return err
 			}
 			return remote.WriteIndex(ref, idx, ropts...)
-		}, ropts)
+		}, ropts, dryRun, s.Digest)
 		if err != nil {
 			return out, err
 		}
@@ -190,7 +223,11 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 // same manifest, and returns that manifest's descriptor and whether the immutable tag was there before.
 // A manifest found under the immutable tag must carry content as its KeyContent annotation: a tag that
 // names something else is refused, never moved.
-func put(r name.Repository, moving, immutable, content string, write func(name.Tag) error, ropts []remote.Option) (*remote.Descriptor, bool, error) {
+//
+// With dryRun nothing is written: a missing immutable tag returns local() (the digest this build would
+// push; computing it compresses the layer, so only then) as not unchanged, and a moving tag that names
+// something else returns not unchanged.
+func put(r name.Repository, moving, immutable, content string, write func(name.Tag) error, ropts []remote.Option, dryRun bool, local func() (v1.Hash, error)) (*remote.Descriptor, bool, error) {
 	imRef, mvRef := r.Tag(immutable), r.Tag(moving)
 	unchanged := true
 	if _, err := remote.Head(imRef, ropts...); err != nil {
@@ -198,6 +235,13 @@ func put(r name.Repository, moving, immutable, content string, write func(name.T
 			return nil, false, classify(r, fmt.Errorf("looking up %s: %w", imRef, err))
 		}
 		unchanged = false
+		if dryRun {
+			d, err := local()
+			if err != nil {
+				return nil, false, err
+			}
+			return &remote.Descriptor{Descriptor: v1.Descriptor{Digest: d}}, false, nil
+		}
 		if err := write(imRef); err != nil {
 			return nil, false, classify(r, fmt.Errorf("pushing %s: %w", imRef, err))
 		}
@@ -210,8 +254,7 @@ func put(r name.Repository, moving, immutable, content string, write func(name.T
 		Annotations map[string]string `json:"annotations"`
 	}
 	if err := json.Unmarshal(d.Manifest, &m); err != nil || m.Annotations[KeyContent] != content {
-		return nil, false, fmt.Errorf("%s already names other content (%s %q, this build's is %q): an immutable tag is never moved; "+
-			"if that image is wrong, delete the tag from the registry and publish again", imRef, KeyContent, m.Annotations[KeyContent], content)
+		return nil, false, &TagConflictError{Ref: imRef.String(), Got: m.Annotations[KeyContent], Want: content}
 	}
 	cur, err := remote.Head(mvRef, ropts...)
 	switch {
@@ -219,6 +262,8 @@ func put(r name.Repository, moving, immutable, content string, write func(name.T
 		return d, unchanged, nil
 	case err != nil && !notFound(err):
 		return nil, false, classify(r, fmt.Errorf("looking up %s: %w", mvRef, err))
+	case dryRun:
+		return d, false, nil
 	}
 	if err := remote.Tag(mvRef, d, ropts...); err != nil {
 		return nil, false, classify(r, fmt.Errorf("tagging %s: %w", mvRef, err))

@@ -36,10 +36,10 @@ func FromReport(rep *report.Report) ([]Layer, error) {
 // state says what happened to an image: pushed, unchanged, or (dry run) would push.
 func state(p Pushed, dryRun bool) string {
 	switch {
-	case dryRun:
-		return "would push"
 	case p.Unchanged:
 		return "unchanged"
+	case dryRun:
+		return "would push"
 	}
 	return "pushed"
 }

@@ -64,13 +64,17 @@ func (a *app) pushImages(cmd *cobra.Command, rep *report.Report, repo, commit st
 		return a.failf(cmd, fix, "%v", err)
 	}
 	var images []oci.Pushed
+	o := oci.Options{GitHubToken: a.env.Getenv("GITHUB_TOKEN"), GitHubActor: a.env.Getenv("GITHUB_ACTOR"), UserAgent: "lambda-layers/" + version.Version}
+	if a.env.HTTPClient != nil {
+		o.Transport = a.env.HTTPClient.Transport
+	}
 	if dryRun {
-		images, err = oci.Plan(repo, sets)
-	} else {
-		o := oci.Options{GitHubToken: a.env.Getenv("GITHUB_TOKEN"), GitHubActor: a.env.Getenv("GITHUB_ACTOR"), UserAgent: "lambda-layers/" + version.Version}
-		if a.env.HTTPClient != nil {
-			o.Transport = a.env.HTTPClient.Transport
+		var warning string
+		images, warning, err = oci.DryRun(a.ctx, repo, sets, o)
+		if warning != "" {
+			fmt.Fprintln(a.env.Stderr, "warning:", warning)
 		}
+	} else {
 		images, err = oci.Push(a.ctx, repo, sets, o)
 	}
 	if len(images) > 0 && !a.quiet {

@@ -94,6 +94,12 @@ func TestPublishOCIOnly(t *testing.T) {
 	if err := validate.Index(idx); err != nil {
 		t.Fatal(err)
 	}
+	// Now the registry holds them: a dry run asks it, and says nothing would change.
+	before := writes.Load()
+	r = runMain(t, nil, "publish", "--report", reportPath, "--oci", repo, "--dry-run")
+	if r.code != exitcode.OK || writes.Load() != before || strings.Contains(r.stdout, "would push") || !strings.Contains(r.stdout, "unchanged") {
+		t.Fatalf("dry run after the push: %d writes\n%+v", writes.Load()-before, r)
+	}
 	r = runMain(t, nil, "publish", "--report", reportPath, "--oci", "layers")
 	if r.code != exitcode.Usage || !strings.Contains(r.stderr, "names no registry") {
 		t.Errorf("bad repository: %+v", r)

@@ -312,6 +312,7 @@ type output struct {
 // its SBOM.
 func (b *layerBuild) install(ctx context.Context, ts []target.Target, l *report.Layer, res resolved, out output, log *verboseLog) error {
 	l.Warnings = append(l.Warnings, res.Warnings...)
+	l.Warnings = append(l.Warnings, YankedWarnings(res.Packages)...)
 	fr := make([]fetch.Request, len(res.Packages))
 	cached := 0
 	for i, p := range res.Packages {
@@ -561,3 +562,24 @@ func splitOrigin(o string) (string, int) {
 // bound): 32 keeps a cold build's speculative downloads from queueing behind one another, as uv's 50
 // concurrent downloads do.
 const downloads = 32
+
+// YankedWarnings says of each package whose chosen file the index yanked (only an exact pin or a lock
+// takes one) that it is yanked, why, and what chose it: PEP 592 asks installers to, and pip and uv do.
+func YankedWarnings(pkgs []*resolve.Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		if !p.File.Yanked {
+			continue
+		}
+		why := ""
+		if p.File.YankedReason != "" {
+			why = " (" + p.File.YankedReason + ")"
+		}
+		by := "it is pinned"
+		if len(p.RequiredBy) > 0 {
+			by = strings.Join(p.RequiredBy, ", ") + " pins it"
+		}
+		out = append(out, fmt.Sprintf("%s %s is yanked%s; installed because %s: pin another version unless you need this one", p.Name, p.Version, why, by))
+	}
+	return out
+}

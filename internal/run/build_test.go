@@ -150,6 +150,10 @@ func TestRequiresPythonAndYanked(t *testing.T) {
 	if v := versions(r.report.Layers[0]); v["yankme"] != "2.0" || v["fresh"] != "1.1rc1" {
 		t.Errorf("an exact pin takes a yanked release and a pre-release specifier allows pre-releases; got %v", v)
 	}
+	// PEP 592: an installer that selects a yanked file warns, with the reason (as pip and uv do).
+	if w := strings.Join(r.report.Layers[0].Warnings, "\n"); !strings.Contains(w, "yankme 2.0 is yanked (broken)") || !strings.Contains(w, "requirements.txt:1") {
+		t.Errorf("no warning names the yanked release, its reason and the pin that chose it: %q", w)
+	}
 }
 
 func TestDependenciesMarkersAndExtras(t *testing.T) {

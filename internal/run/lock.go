@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,6 +137,11 @@ func (a *app) lock(cmd *cobra.Command, o *buildOptions, output, format string) i
 			continue
 		}
 		a.verbosef("%s: resolved %d packages [%s]", t, len(res.Packages), a.env.Now().Sub(start).Round(time.Millisecond))
+		if !a.quiet { // what build would warn of the same resolution
+			for _, w := range append(slices.Clone(res.Warnings), build.YankedWarnings(res.Packages)...) {
+				fmt.Fprintf(a.env.Stderr, "warning: %s: %s\n", t, w)
+			}
+		}
 		if a.verbose {
 			for _, p := range res.Packages {
 				why := "required"

@@ -280,3 +280,36 @@ func TestLockOutputNames(t *testing.T) {
 		t.Errorf("a refused lock wrote files: %v", entries)
 	}
 }
+
+// TestLockPrintsResolutionWarnings: lock says on standard error what build says of the same resolution
+// — a newer version skipped for want of a wheel the target loads, a yanked release taken by an exact
+// pin — naming the target; --quiet prints none.
+func TestLockPrintsResolutionWarnings(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, []wheeltest.Spec{
+		{Name: "native", Version: "1.0", Tag: "cp312-cp312-manylinux_2_17_x86_64"},
+		{Name: "native", Version: "1.1", Tag: "cp312-cp312-manylinux_2_39_x86_64"},
+		{Name: "old", Version: "1.0"},
+		{Name: "old", Version: "2.0"},
+	}, indextest.Yank("old-2.0-py3-none-any.whl", "broken"))
+	dir := t.TempDir()
+	in := filepath.Join(dir, "app", "requirements.in")
+	writeFile(t, in, "native\nold==2.0\n")
+	args := []string{"lock", "-r", in, "--runtime", "python3.12", "--index-url", srv.URL,
+		"-o", filepath.Join(dir, "lock.txt"), "--cache-dir", filepath.Join(dir, "cache")}
+	r := runMain(t, nil, args...)
+	if r.code != exitcode.OK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"warning: python3.12 x86_64: native 1.0 is installed, not the newer 1.1",
+		"warning: python3.12 x86_64: old 2.0 is yanked (broken)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r := runMain(t, nil, append(args, "--quiet")...); r.code != exitcode.OK || r.stderr != "" {
+		t.Errorf("--quiet: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -32,8 +32,9 @@ const layoutVersion = "v2"
 //	                      every entry of the wheel inflated to its declared CRC and size (cachepack packs)
 //	v2/http/              index pages with their caching headers (HTTPDir)
 //
-// Wheels are written to a temporary file in the same folder and renamed, so a crash never leaves a half
-// file under a content name, and concurrent builds sharing a cache are safe.
+// A wheel is written to a nameless file in its folder (O_TMPFILE on Linux; elsewhere a temporary file)
+// and given its name once whole and checked, so a crash never leaves a half file under a content name,
+// and concurrent builds sharing a cache are safe.
 //
 // Records cost no file per wheel: what a process learns (METADATA while resolving, verdicts as checks
 // pass) is kept in memory and written by Flush as one pack. A record is only ever extended — a wheel's

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -182,6 +183,93 @@ func TestStalledDownloadFailsInTime(t *testing.T) {
 	}
 	if limit := timeout*7/2 + time.Second; elapsed > limit { // a second of slack for a loaded machine
 		t.Errorf("took %v; want under %v (3.5 timeouts and change)", elapsed, limit)
+	}
+}
+
+// tricklingServer declares size bytes and sends one every gap, so the stall watchdog never fires.
+func tricklingServer(t *testing.T, size int, gap time.Duration) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		for range size {
+			if _, err := w.Write([]byte{'x'}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(gap):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// TestTricklingDownloadFailsInTime: a server sending a byte every 10 ms (under the stall timeout of
+// 200 ms, so the watchdog never fires) fails once the body falls below the minimum rate after the first
+// timeout, in one attempt, naming the file, the bytes received and what to do. Without the floor the
+// download would take size × gap (100 s here); with the default floor of 10 KiB/s the rule is the same,
+// only slower to reach.
+func TestTricklingDownloadFailsInTime(t *testing.T) {
+	t.Parallel()
+	const size, gap = 10_000, 10 * time.Millisecond
+	srv, n := tricklingServer(t, size, gap)
+	const timeout = 200 * time.Millisecond
+	c, err := index.New([]string{srv.URL + "/simple/"}, index.WithNetrc(""), index.WithRetries(4, time.Millisecond),
+		index.WithTimeout(timeout), index.WithMinRate(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var buf seekBuffer
+	got, err := c.Download(context.Background(), index.File{Filename: canaryWheel, URL: srv.URL + "/files/" + canaryWheel, Size: size}, &buf)
+	elapsed := time.Since(start)
+	if err == nil {
+		t.Fatal("a trickling download succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{canaryWheel, "/files/" + canaryWheel, fmt.Sprintf(" %d of %d bytes received", got, size),
+		"under the floor of 1000 bytes/s after the first 200ms", "try again later or use another index", index.EnvHTTPTimeout} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if got <= 0 || got >= size/10 {
+		t.Errorf("received %d bytes; want some, far from all %d", got, size)
+	}
+	// Not retried: the next attempt would trickle too. (The count allows one request more: on a loaded
+	// machine the server saw two GETs in 2 of ~200 runs, not explained here — a first attempt failing for
+	// another, retryable reason is the likely one.)
+	if a := n.Load(); a > 2 {
+		t.Errorf("%d requests, error %q; a trickle is not retried", a, msg)
+	}
+	// The floor is reached within a few gaps after the first timeout: 1000 B/s against ~100 B/s.
+	if limit := timeout + time.Second; elapsed > limit { // slack for a loaded machine
+		t.Errorf("took %v; want under %v", elapsed, limit)
+	}
+}
+
+// TestSlowDownloadAboveTheFloorSucceeds: a body that is slow but keeps the minimum rate completes, even
+// well past the first timeout.
+func TestSlowDownloadAboveTheFloorSucceeds(t *testing.T) {
+	t.Parallel()
+	const size, gap = 40, 10 * time.Millisecond // ~100 B/s for ~0.4 s
+	srv, _ := tricklingServer(t, size, gap)
+	c, err := index.New([]string{srv.URL + "/simple/"}, index.WithNetrc(""), index.WithRetries(1, 0),
+		index.WithTimeout(100*time.Millisecond), index.WithMinRate(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf seekBuffer
+	if got, err := c.Download(context.Background(), index.File{Filename: canaryWheel, URL: srv.URL + "/files/" + canaryWheel, Size: size}, &buf); err != nil || got != size {
+		t.Fatalf("Download = %d, %v; want all %d bytes", got, err, size)
+	}
+	if _, err := index.New([]string{srv.URL}, index.WithNetrc(""), index.WithMinRate(-1)); err == nil {
+		t.Error("a negative minimum rate was accepted")
 	}
 }
 

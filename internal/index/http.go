@@ -35,6 +35,28 @@ func (e *timeoutError) Timeout() bool { return true }
 
 func (c *Client) stalled() error { return &timeoutError{"no data received", c.stallTimeout} }
 
+// tooSlowError is a body that kept arriving, but below the client's minimum rate (WithMinRate): a server
+// trickling bytes so that the stall timeout never fires.
+type tooSlowError struct {
+	got, size int64 // bytes received by this attempt; the declared length, -1 if none
+	elapsed   time.Duration
+	rate      int64
+	grace     time.Duration
+}
+
+func (e *tooSlowError) Error() string {
+	of := ""
+	if e.size >= 0 {
+		of = fmt.Sprintf(" of %d", e.size)
+	}
+	return fmt.Sprintf("too slow: %d%s bytes received in %v, under the floor of %d bytes/s after the first %v; "+
+		"the server or the network is trickling data: try again later or use another index (%s gives more time)",
+		e.got, of, e.elapsed.Round(100*time.Millisecond), e.rate, e.grace, EnvHTTPTimeout)
+}
+
+// Timeout makes the error a net.Error-style timeout.
+func (e *tooSlowError) Timeout() bool { return true }
+
 // get performs GET u, retrying transient failures, and hands each 2xx response to read. Errors read
 // returns from the body are retried (the body reader marks them); its other errors are final.
 func (c *Client) get(ctx context.Context, u *url.URL, accept string, read func(*http.Response) error) error {
@@ -119,6 +141,7 @@ func (c *Client) try(parent context.Context, u *url.URL, accept string, read fun
 	watchdog := time.AfterFunc(c.stallTimeout, func() { cancel(errStalled) })
 	defer watchdog.Stop()
 
+	started := c.now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return fmt.Errorf("building request for %s: %w", Redact(u.String()), err)
@@ -158,6 +181,7 @@ func (c *Client) try(parent context.Context, u *url.URL, accept string, read fun
 				onProgress(n)
 			},
 			stalled: c.stalled,
+			tooSlow: c.slowCheck(started, resp.ContentLength),
 		}
 		return read(resp)
 	}
@@ -245,6 +269,22 @@ func retryableTransportError(err error) bool {
 	return true
 }
 
+// slowCheck is the minimum-rate rule for one attempt started at start: nil while the body keeps up, a
+// *tooSlowError once it has fallen below minRate for the time past the first timeout. nil when off.
+func (c *Client) slowCheck(start time.Time, size int64) func(got int64) error {
+	if c.minRate <= 0 {
+		return nil
+	}
+	return func(got int64) error {
+		elapsed := c.now().Sub(start)
+		late := elapsed - c.stallTimeout
+		if late <= 0 || float64(got) >= float64(c.minRate)*late.Seconds() {
+			return nil
+		}
+		return &tooSlowError{got: got, size: size, elapsed: elapsed, rate: c.minRate, grace: c.stallTimeout}
+	}
+}
+
 // markingReader marks body read errors as retryable (a reset or stall mid-body is as transient as one
 // before the headers), and feeds the stall watchdog.
 type markingReader struct {
@@ -252,6 +292,7 @@ type markingReader struct {
 	ctx     context.Context
 	reset   func(total int64) // called with the bytes read so far whenever a read returns some
 	stalled func() error
+	tooSlow func(total int64) error // the minimum-rate rule, checked as bytes arrive; nil when off
 	n       int64
 }
 
@@ -260,6 +301,13 @@ func (m *markingReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		m.n += int64(n)
 		m.reset(m.n)
+		if m.tooSlow != nil && err == nil {
+			// Checked when bytes arrive: a trickle delivers some every few seconds, and a body that
+			// delivers none is the stall watchdog's. Final, not retried: the next attempt would trickle too.
+			if serr := m.tooSlow(m.n); serr != nil {
+				return n, serr
+			}
+		}
 	}
 	if err != nil && err != io.EOF {
 		if cause := context.Cause(m.ctx); cause == errStalled {

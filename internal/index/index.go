@@ -47,7 +47,11 @@ func TimeoutFromEnv(getenv func(string) string) (time.Duration, error) {
 const (
 	DefaultTimeout        = 30 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
-	tlsHandshakeTimeout   = 10 * time.Second
+	// DefaultMinRate is the slowest average a response body may arrive at, in bytes per second, once a
+	// timeout has passed since the request: a server trickling a byte every few seconds never stalls,
+	// and without a floor it could hold a build forever. At 10 KiB/s a 50 MB wheel may take 85 minutes.
+	DefaultMinRate      = 10 << 10
+	tlsHandshakeTimeout = 10 * time.Second
 	// No new attempt starts once retryWindow timeouts have passed since the first, so a server that
 	// stalls every time fails a request within (retryWindow+1) timeouts: 105 s by default.
 	retryWindow = 2.5
@@ -103,6 +107,7 @@ type Client struct {
 	maxRetryAfter time.Duration
 	stallTimeout  time.Duration
 	timeoutSet    bool
+	minRate       int64
 	dial          func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxPage       int64
 	userAgent     string
@@ -133,6 +138,12 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.userCli
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) { c.stallTimeout, c.timeoutSet = d, true }
 }
+
+// WithMinRate sets the slowest average, in bytes per second, at which a response body may arrive: after
+// the first timeout (WithTimeout) an attempt must have received rate × (elapsed − timeout) bytes, so a
+// download of n bytes gets timeout + n/rate. A trickle below it fails the request, naming the bytes
+// received; it is not retried. 0 turns the floor off. Default: DefaultMinRate.
+func WithMinRate(bytesPerSecond int64) Option { return func(c *Client) { c.minRate = bytesPerSecond } }
 
 // WithNetrc reads credentials from the netrc file at path; "" disables netrc. Default: $NETRC, else
 // ~/.netrc, each only if it exists. An explicitly given file must exist.
@@ -167,6 +178,7 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		backoff:       200 * time.Millisecond,
 		maxRetryAfter: 30 * time.Second,
 		stallTimeout:  DefaultTimeout,
+		minRate:       DefaultMinRate,
 		maxPage:       64 << 20,
 		userAgent:     DefaultUserAgent,
 		sleep:         sleepCtx,
@@ -195,6 +207,8 @@ func New(urls []string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("creating index client: page size limit must be positive, got %d", c.maxPage)
 	case c.getenv == nil:
 		return nil, errors.New("creating index client: nil getenv")
+	case c.minRate < 0:
+		return nil, fmt.Errorf("creating index client: negative minimum rate %d", c.minRate)
 	case c.stallTimeout <= 0:
 		return nil, fmt.Errorf("creating index client: timeout must be positive, got %v", c.stallTimeout)
 	case c.cacheMode < CacheDefault || c.cacheMode > CacheOffline:

@@ -393,8 +393,16 @@ func (d *decoder) checkNames(c *Config, n *yaml.Node) {
 		for _, t := range ts {
 			pn := l.PublishedName(t)
 			where := l.Name + " " + t.String()
-			if len(pn) > 140 {
+			if len(pn) > MaxLayerName {
 				d.errorf(item(n, i), "layer %q: published name %q is longer than Lambda's 140 characters", l.Name, pn)
+			} else {
+				for _, r := range c.AWS.Regions {
+					if room := LayerNameRoom(r); len(pn) > room {
+						d.errorf(item(n, i), "layer %q: published name %q has %d characters; its ARN in %s allows %d (Lambda's 140 for the whole ARN): shorten the layer's name or layer-name",
+							l.Name, pn, len(pn), r, room)
+						break
+					}
+				}
 			}
 			if other, dup := seen[pn]; dup {
 				d.errorf(item(n, i), "layer %q: %s and %s would both publish as %q: put {py} and {arch} in layer-name", l.Name, other, where, pn)

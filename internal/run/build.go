@@ -89,6 +89,9 @@ func (a *app) build(cmd *cobra.Command, o *buildOptions, jsonOut, ociLayout stri
 	if code := a.checkInputFlags(cmd, o); code >= 0 {
 		return code
 	}
+	if code := a.checkNameFlag(cmd, o.name, targets); code >= 0 {
+		return code
+	}
 	if code := a.checkSlimFlags(cmd, o); code >= 0 {
 		return code
 	}
@@ -229,6 +232,28 @@ func (o *buildOptions) plan(targets []target.Target) build.Plan {
 		IndexURL: o.indexURL, ExtraIndexURLs: o.extraIndex, Pre: o.pre, Out: o.out, CacheDir: o.cacheDir,
 		Refresh: o.refresh, Offline: o.offline,
 	}
+}
+
+// checkNameFlag refuses a --name that Lambda would refuse once published: letters, digits, - and _, and
+// short enough that its default published name (NAME-py312-x86_64) fits an ARN even in the shortest
+// region, so that the build is not thrown away at publish time.
+func (a *app) checkNameFlag(cmd *cobra.Command, name string, targets []target.Target) int {
+	if name == "" {
+		return -1
+	}
+	if config.LayerName(name) != name {
+		return a.usageFail(cmd, fmt.Sprintf("pass --name %s", config.LayerName(name)), "--name %q: a layer name may only hold letters, digits, - and _ (Lambda's rule)", name)
+	}
+	room := config.LayerNameRoom(config.ShortestRegion)
+	for _, t := range targets {
+		pn := config.Layer{Name: name}.PublishedName(t)
+		if len(pn) > room {
+			maxName := room - (len(pn) - len(name))
+			return a.usageFail(cmd, fmt.Sprintf("pass a --name of at most %d characters", maxName),
+				"--name is %d characters: published as %s (%d characters) it cannot fit a Lambda layer ARN (140 characters) in any region", len(name), pn, len(pn))
+		}
+	}
+	return -1
 }
 
 // checkSlimFlags checks --exclude-package, --exclude and --layout before anything is built.

@@ -55,3 +55,32 @@ func TestBadTimeoutIsUsageError(t *testing.T) {
 		t.Errorf("%s was written", out)
 	}
 }
+
+// TestLongNameIsUsageError: a --name whose published name (NAME-py312-x86_64) cannot fit a Lambda layer
+// ARN even in the shortest region is refused before anything is built, saying how long it may be; the
+// longest name that fits is accepted.
+func TestLongNameIsUsageError(t *testing.T) {
+	t.Parallel()
+	// arn:aws:lambda:us-east-1:123456789012:layer: is 44 characters, -py312-x86_64 13: 140-44-13 = 83.
+	for _, tc := range []struct {
+		name string
+		code int
+		want string
+	}{
+		{strings.Repeat("n", 84), exitcode.Usage, "pass a --name of at most 83 characters"},
+		{"bad name", exitcode.Usage, "pass --name bad-name"},
+		{strings.Repeat("n", 83), exitcode.OK, ""},
+	} {
+		out := filepath.Join(t.TempDir(), "dist")
+		var o, e strings.Builder
+		code := Main(context.Background(), build.Env{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }},
+			[]string{"build", "-r", demoDir + "/requirements.txt", "--runtime", "python3.12", "--arch", "x86_64", "--index-url", demoDir + "/index/simple",
+				"--out", out, "--name", tc.name, "--cache-dir", t.TempDir()})
+		if code != tc.code || !strings.Contains(e.String(), tc.want) {
+			t.Errorf("--name %s: exit %d, want %d saying %q; stderr:\n%s", tc.name, code, tc.code, tc.want, e.String())
+		}
+		if _, err := os.Stat(out); tc.code != exitcode.OK && err == nil {
+			t.Errorf("--name %s: %s was written", tc.name, out)
+		}
+	}
+}

@@ -83,15 +83,17 @@ func TestColdResolutionRoundTrips(t *testing.T) {
 			wheeltest.Spec{Name: r, Version: "1.0"})
 	}
 	specs = append(specs, wheeltest.Spec{Name: "shared", Version: "2.0"})
-	// Latency well above scheduling delays on a loaded machine, so rounds are counted right.
-	src := &slowSource{memSource: newSource(specs...), latency: 60 * time.Millisecond}
+	// Latency well above scheduling delays on a loaded machine, so rounds are counted right (at 60 ms a
+	// machine at load 7 counted a spurious round now and then).
+	src := &slowSource{memSource: newSource(specs...), latency: 100 * time.Millisecond}
 	got := resolveOK(t, src, reqs(t, roots...), resolve.Options{})
 	if len(got) != 3*width+1 {
 		t.Fatalf("resolved %d packages, want %d", len(got), 3*width+1)
 	}
-	// Three levels: p (page, metadata), q and shared (page, metadata), r (page, metadata).
-	if r := src.rounds(); r > 6 {
-		t.Errorf("a cold resolution of a 3-level graph took %d sequential round trips, want at most 6", r)
+	// Three levels: p (page, metadata), q and shared (page, metadata), r (page, metadata): 6 rounds, and
+	// one of slack for a stalled scheduler. Holding slots across requests took 31.
+	if r := src.rounds(); r > 7 {
+		t.Errorf("a cold resolution of a 3-level graph took %d sequential round trips, want at most 7 (6 and one of slack)", r)
 	}
 	for f, n := range src.asked {
 		if n != 1 {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lambda-layers/lambda-layers/internal/awsarn"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 	"github.com/lambda-layers/lambda-layers/internal/target"
 )
@@ -175,7 +176,7 @@ func (l Layer) Targets() ([]target.Target, error) {
 
 // MaxLayerName is Lambda's bound on a layer name, which also bounds the layer's ARN
 // (arn:aws:lambda:REGION:ACCOUNT:layer:NAME).
-const MaxLayerName = 140
+const MaxLayerName = awsarn.MaxLayerARN
 
 // ShortestRegion is an AWS region of the shortest name: the most room a layer name can have in an ARN.
 const ShortestRegion = "us-east-1"
@@ -183,22 +184,7 @@ const ShortestRegion = "us-east-1"
 // LayerNameRoom is how long a layer name may be to publish in region: 140 less its ARN's prefix, with a
 // 12-digit account.
 func LayerNameRoom(region string) int {
-	return MaxLayerName - len("arn:"+partition(region)+":lambda:"+region+":000000000000:layer:")
-}
-
-// partition is the ARN partition of a region, as internal/publish computes it.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	}
-	return "aws"
+	return MaxLayerName - len(awsarn.Layer(region, "000000000000", ""))
 }
 
 // PublishedName renders the layer-name template for a target: "{name}-{py}-{arch}" → data-py312-arm64.

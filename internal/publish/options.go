@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lambda-layers/lambda-layers/internal/awsarn"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -202,8 +203,8 @@ func (o *Options) layerName(t template) (string, error) {
 // checkNameLength applies Lambda's 140-character bound to the layer's ARN form in each region.
 func (o *Options) checkNameLength(name string) error {
 	for _, r := range o.Regions {
-		arn := layerARN(partition(r), r, "000000000000", name)
-		if len(arn) > 140 {
+		arn := awsarn.Layer(r, "000000000000", name)
+		if len(arn) > awsarn.MaxLayerARN {
 			return fmt.Errorf("layer name %q is too long: its ARN in %s has %d characters, Lambda allows 140", name, r, len(arn))
 		}
 	}
@@ -233,25 +234,6 @@ func (o *Options) regions() []string {
 		}
 	}
 	return out
-}
-
-// partition is the ARN partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	}
-	return "aws"
-}
-
-func layerARN(part, region, account, name string) string {
-	return "arn:" + part + ":lambda:" + region + ":" + account + ":layer:" + name
 }
 
 // splitVersionARN splits a layer version ARN into the layer's ARN and the version.

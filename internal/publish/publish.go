@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambda-layers/lambda-layers/internal/awsarn"
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
 
@@ -115,7 +116,7 @@ func (t *target) layerOr() string {
 	if t.layer != "" {
 		return t.layer
 	}
-	return layerARN(partition(t.region), t.region, "<account>", t.a.name)
+	return awsarn.Layer(t.region, "<account>", t.a.name)
 }
 
 // targets lays out one result row per layer × target × region, in report order then region order.

@@ -187,6 +187,15 @@ func LayerNameRoom(region string) int {
 	return MaxLayerName - len(awsarn.Layer(region, "000000000000", ""))
 }
 
+// MaxOCITag is the OCI distribution spec's bound on a tag.
+const MaxOCITag = 128
+
+// OCITagLength is the length of the longest tag an image of the layer gets for t (internal/oci's
+// "NAME-RUNTIME-ARCH-<12 hex of the zip's sha256>").
+func OCITagLength(name string, t target.Target) int {
+	return len(name) + 1 + len(t.Name) + 1 + len(t.Arch) + 1 + 12
+}
+
 // PublishedName renders the layer-name template for a target: "{name}-{py}-{arch}" → data-py312-arm64.
 func (l Layer) PublishedName(t target.Target) string {
 	tmpl := l.LayerName

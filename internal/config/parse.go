@@ -391,6 +391,11 @@ func (d *decoder) checkNames(c *Config, n *yaml.Node) {
 		}
 		names[l.Name] = true
 		for _, t := range ts {
+			if tag := OCITagLength(l.Name, t); l.OCI.Repository != "" && tag > MaxOCITag {
+				d.errorf(item(n, i), "layer %q: its image tags would have %d characters (%s-%s-%s-<12 hex>), a registry allows %d: shorten the layer's name to %d characters or fewer",
+					l.Name, tag, l.Name, t.Name, t.Arch, MaxOCITag, len(l.Name)-(tag-MaxOCITag))
+				break
+			}
 			pn := l.PublishedName(t)
 			where := l.Name + " " + t.String()
 			if len(pn) > MaxLayerName {

@@ -11,11 +11,13 @@
 package fetch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/lambda-layers/lambda-layers/internal/cachepack"
@@ -45,6 +47,12 @@ const layoutVersion = "v2"
 // passed. A crash before Flush loses what that build learned, no more. PEP 658 metadata files are not
 // also kept in the HTTP cache when the index gives the wheel's sha256 (see index.Client.Metadata): the
 // records keep them by content, which never needs revalidating.
+//
+// A verdict holds for the wheel file as it was checked: its size and modification time are kept with
+// it. A cached wheel without a verdict for the file as it is now (changed in place by a cache restored
+// over a damaged one, cut short by a full disk, left by a build killed before Flush) is hashed before
+// use, and downloaded again when its bytes are not the ones its name promises: a damaged cache costs a
+// download, never a wrong layer.
 type Cache struct {
 	root    string // as given, for messages
 	dir     string // root/v2
@@ -94,20 +102,52 @@ func (c *Cache) WheelPath(sha string) string { return filepath.Join(c.wheelDir()
 // HasWheel reports whether the wheel is cached.
 func (c *Cache) HasWheel(sha string) bool { return exists(c.WheelPath(sha)) }
 
-// Verified reports whether the wheel's entries were already checked.
+// Verified reports whether the wheel's entries were already checked, and the file has kept the size and
+// modification time it had then: a wheel changed in place since (a cache restored or copied over a
+// damaged one, a disk that lost writes) is checked again rather than trusted by its name.
 func (c *Cache) Verified(sha string) bool {
-	_, verified := c.record(sha)
-	return verified
+	_, st := c.record(sha)
+	return st != nil && *st == c.stamp(sha)
 }
 
-// MarkVerified records that the wheel's entries were checked. It reaches the disk at Flush.
+// MarkVerified records that the wheel's entries were checked, as the file is now. It reaches the disk
+// at Flush.
 func (c *Cache) MarkVerified(sha string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if meta, verified := c.record(sha); !verified {
-		c.records.Put(sha, formatRecord(meta, true))
+	now := c.stamp(sha)
+	if meta, st := c.record(sha); st == nil || *st != now {
+		c.records.Put(sha, formatRecord(meta, &now))
 	}
 	return nil
+}
+
+// stamp is what a verdict is about: the wheel file's size and modification time (zero when it is not
+// there).
+func (c *Cache) stamp(sha string) stamp {
+	fi, err := os.Stat(c.WheelPath(sha))
+	if err != nil {
+		return stamp{}
+	}
+	return stamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
+
+// Intact reports whether the cached wheel's bytes hash to its name, the sha256 it is kept under. A
+// wheel the cache verified as it is now is taken as intact without reading it.
+func (c *Cache) Intact(sha string) (bool, error) {
+	if c.Verified(sha) {
+		return true, nil
+	}
+	f, err := os.Open(c.WheelPath(sha))
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	sums, err := hashFile(f, []string{"sha256"})
+	if err != nil {
+		return false, err
+	}
+	return sums["sha256"] == strings.ToLower(sha), nil
 }
 
 // Metadata returns the cached METADATA of the wheel with this sha256.
@@ -121,8 +161,8 @@ func (c *Cache) Metadata(sha string) ([]byte, bool) {
 func (c *Cache) PutMetadata(sha string, data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if meta, verified := c.record(sha); meta == nil {
-		c.records.Put(sha, formatRecord(data, verified))
+	if meta, st := c.record(sha); meta == nil {
+		c.records.Put(sha, formatRecord(data, st))
 	}
 	return nil
 }
@@ -137,49 +177,83 @@ func (c *Cache) Flush() error {
 	return nil
 }
 
-// record reads sha's record; a missing or damaged one says nothing.
-func (c *Cache) record(sha string) (meta []byte, verified bool) {
+// record reads sha's record; a missing or damaged one says nothing. verified is the stamp of the file
+// its entries were checked in, nil when they never were.
+func (c *Cache) record(sha string) (meta []byte, verified *stamp) {
 	data, ok := c.records.Get(sha)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	meta, verified, err := parseRecord(data)
 	if err != nil {
-		return nil, false
+		return nil, nil
 	}
 	return meta, verified
 }
 
-// A record is a flags byte (recordVerified, recordMetadata), then the METADATA when it has one.
+// stamp identifies a file's content cheaply: its size and modification time (Unix nanoseconds).
+type stamp struct{ size, mtime int64 }
+
+// unstamped is the verdict of a record written before verdicts had stamps: true of the file checked
+// then, not known to be true of the file there now; no file's stamp equals it.
+var unstamped = stamp{size: -1, mtime: -1}
+
+// A record is a flags byte (recordVerified, recordMetadata, recordStamp); when stamped, the stamp of the
+// file that was checked, its size and modification time as 8 bytes little-endian each; then the
+// METADATA when it has one. A verified record without a stamp is one written before stamps.
 const (
 	recordVerified = 1 << iota
 	recordMetadata
+	recordStamp
 )
 
-func formatRecord(meta []byte, verified bool) []byte {
+func formatRecord(meta []byte, verified *stamp) []byte {
 	var flags byte
-	if verified {
+	stamped := verified != nil && *verified != unstamped
+	if verified != nil {
 		flags |= recordVerified
+	}
+	if stamped {
+		flags |= recordStamp
 	}
 	if meta != nil {
 		flags |= recordMetadata
 	}
-	return append([]byte{flags}, meta...)
+	out := []byte{flags}
+	if stamped {
+		out = binary.LittleEndian.AppendUint64(out, uint64(verified.size))
+		out = binary.LittleEndian.AppendUint64(out, uint64(verified.mtime))
+	}
+	return append(out, meta...)
 }
 
 // parseRecord reads a record; meta is nil when it holds none.
-func parseRecord(data []byte) (meta []byte, verified bool, err error) {
-	if len(data) == 0 || data[0]&^(recordVerified|recordMetadata) != 0 {
-		return nil, false, errors.New("not a wheel record")
+func parseRecord(data []byte) (meta []byte, verified *stamp, err error) {
+	if len(data) == 0 || data[0]&^(recordVerified|recordMetadata|recordStamp) != 0 {
+		return nil, nil, errors.New("not a wheel record")
 	}
-	verified = data[0]&recordVerified != 0
-	if data[0]&recordMetadata == 0 {
-		if len(data) != 1 {
-			return nil, false, errors.New("a wheel record without metadata has more")
+	flags, rest := data[0], data[1:]
+	switch {
+	case flags&recordStamp != 0:
+		if flags&recordVerified == 0 || len(rest) < 16 {
+			return nil, nil, errors.New("a wheel record with a bad stamp")
+		}
+		st := stamp{size: int64(binary.LittleEndian.Uint64(rest)), mtime: int64(binary.LittleEndian.Uint64(rest[8:]))}
+		if st == unstamped {
+			return nil, nil, errors.New("a wheel record with a bad stamp")
+		}
+		verified, rest = &st, rest[16:]
+	case flags&recordVerified != 0:
+		u := unstamped
+		verified = &u
+	}
+	if flags&recordMetadata == 0 {
+		if len(rest) != 0 {
+			return nil, nil, errors.New("a wheel record without metadata has more")
 		}
 		return nil, verified, nil
 	}
-	return data[1:], verified, nil
+	return rest, verified, nil
 }
 
 // tempFile makes a temporary file in dir, next to where its content will be renamed to. OpenCache made

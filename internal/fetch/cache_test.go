@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lambda-layers/lambda-layers/internal/cachepack"
 )
 
 // TestCacheLayout: a fetched, checked wheel with its metadata leaves two files in the cache, the wheel
@@ -221,5 +223,85 @@ func TestCacheConcurrentFlushes(t *testing.T) {
 				t.Errorf("build %d round %d: metadata %q (%v), verified %v", b, r, m, ok, c.Verified(sha))
 			}
 		}
+	}
+}
+
+// TestCacheDamagedWheelDownloadedAgain: a cached wheel whose bytes no longer hash to its name (cut short
+// or changed in place, as by a cache restored over a damaged one) is downloaded again, not used; one
+// the cache verified as it still is needs no reading.
+func TestCacheDamagedWheelDownloadedAgain(t *testing.T) {
+	srv, c, f := setup(t)
+	sha := f.Hashes["sha256"]
+	for _, damage := range []string{"none", "truncated", "flipped"} {
+		dir := t.TempDir()
+		cache, _ := OpenCache(dir)
+		fe := &Fetcher{Cache: cache, Source: c, Check: func(_ context.Context, _ Request, _, sha string) error {
+			return cache.MarkVerified(sha)
+		}}
+		if _, err := fe.Fetch(context.Background(), []Request{{Package: "alpha 1.0", File: f}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cache.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		p := cache.WheelPath(sha)
+		b, _ := os.ReadFile(p)
+		switch damage {
+		case "truncated":
+			b = b[:len(b)/2]
+		case "flipped":
+			b[len(b)/2] ^= 0xff
+		}
+		if damage != "none" {
+			if err := os.WriteFile(p, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again, _ := OpenCache(dir)
+		if damage != "none" && again.Verified(sha) {
+			t.Errorf("%s: a wheel changed since its check is still verified", damage)
+		}
+		fe = &Fetcher{Cache: again, Source: c}
+		paths, err := fe.Fetch(context.Background(), []Request{{Package: "alpha 1.0", File: f}})
+		if err != nil {
+			t.Fatalf("%s: %v", damage, err)
+		}
+		if got, _ := os.ReadFile(paths[0]); !bytes.Equal(got, srv.File(spec.Filename())) {
+			t.Errorf("%s: the cache serves bytes that are not the wheel's", damage)
+		}
+		want := int64(1)
+		if damage == "none" {
+			want = 0
+		}
+		if n := fe.Downloaded.Load(); n != want {
+			t.Errorf("%s: downloaded %d times, want %d", damage, n, want)
+		}
+	}
+}
+
+// TestCacheRecordBeforeStamps: a record written before verdicts had stamps (a flags byte and the
+// METADATA) keeps its METADATA, and its verdict is renewed by the next check rather than trusted.
+func TestCacheRecordBeforeStamps(t *testing.T) {
+	dir := t.TempDir()
+	sha := strings.Repeat("ab", 32)
+	meta := []byte("Metadata-Version: 2.1\nName: alpha\nVersion: 1.0\n")
+	os.MkdirAll(filepath.Join(dir, "v2", "records"), 0o700)
+	old := cachepack.Format(map[string][]byte{sha: append([]byte{recordVerified | recordMetadata}, meta...)})
+	if err := os.WriteFile(filepath.Join(dir, "v2", "records", "00000000000000000001-1.pack"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := c.Metadata(sha); !ok || !bytes.Equal(m, meta) {
+		t.Errorf("METADATA of an old record: %q (%v), want %q", m, ok, meta)
+	}
+	if c.Verified(sha) {
+		t.Error("an old record's verdict is trusted for whatever file is there now")
+	}
+	c.MarkVerified(sha)
+	if m, _ := c.Metadata(sha); !c.Verified(sha) || !bytes.Equal(m, meta) {
+		t.Errorf("after a check: verified %v, METADATA %q", c.Verified(sha), m)
 	}
 }

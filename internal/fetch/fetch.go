@@ -79,6 +79,7 @@ type Fetcher struct {
 	seen       map[string]bool          // shas counted in FromCache
 	spec       *speculation             // speculate.go
 	downloaded map[string]bool          // shas this Fetcher downloaded
+	hashed     map[string]bool          // cached shas this Fetcher found intact
 }
 
 // Fetch makes every requested wheel present in the cache and returns their paths in request order.
@@ -168,6 +169,10 @@ func (f *Fetcher) see(sha string) bool {
 // when the wheel is not cached.
 func (f *Fetcher) cached(r Request, sha string) (path string, ok bool, err error) {
 	if !f.Cache.HasWheel(sha) {
+		return "", false, nil
+	}
+	if !f.intact(sha) {
+		os.Remove(f.Cache.WheelPath(sha)) // damaged: downloaded again under the same name
 		return "", false, nil
 	}
 	if err := f.checkCachedOtherHashes(r, sha); err != nil {
@@ -261,6 +266,28 @@ func (f *Fetcher) one(ctx context.Context, r Request) (string, error) {
 	f.downloaded[got] = true
 	f.mu.Unlock()
 	return dst, nil
+}
+
+// intact says whether a cached wheel this Fetcher did not download may be used: the cache verified it as
+// it is now, or its bytes hash to its name (read once per Fetcher).
+func (f *Fetcher) intact(sha string) bool {
+	f.mu.Lock()
+	known := f.downloaded[sha] || f.hashed[sha]
+	f.mu.Unlock()
+	if known {
+		return true
+	}
+	ok, err := f.Cache.Intact(sha)
+	if err != nil || !ok {
+		return false
+	}
+	f.mu.Lock()
+	if f.hashed == nil {
+		f.hashed = map[string]bool{}
+	}
+	f.hashed[sha] = true
+	f.mu.Unlock()
+	return true
 }
 
 // algorithms are the hash algorithms needed: sha256 always, plus any the user pinned.

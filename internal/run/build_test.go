@@ -410,3 +410,44 @@ func TestCorruptWheelPublishesNoZip(t *testing.T) {
 		t.Errorf("a failed verification must leave no zip: %v %v", zips, left)
 	}
 }
+
+// TestDamagedCacheGivesTheColdZip: a cached wheel changed in place after a build (cut short, or a byte
+// flipped as a bad restore of the cache folder leaves it) is downloaded again: the next build's zip is
+// byte for byte the cold build's, never one made of the damaged bytes.
+func TestDamagedCacheGivesTheColdZip(t *testing.T) {
+	t.Parallel()
+	srv := indextest.New(t, []wheeltest.Spec{{Name: "alpha", Version: "1.0", Store: true,
+		Files: []wheeltest.File{{Name: "alpha/data.txt", Data: bytes.Repeat([]byte("payload "), 512)}}}})
+	dir := t.TempDir()
+	req := writeReq(t, dir, "alpha\n")
+	cache := filepath.Join(dir, "cache")
+	build := func(out string) result {
+		return runMain(t, nil, "build", "-r", req, "--runtime", "python3.12", "--index-url", srv.URL,
+			"--out", filepath.Join(dir, out), "--cache-dir", cache)
+	}
+	cold := build("cold")
+	mustOK(t, cold)
+	wheels, _ := filepath.Glob(filepath.Join(cache, "v2", "wheels", "*.whl"))
+	if len(wheels) != 1 {
+		t.Fatalf("cache holds %v, want one wheel", wheels)
+	}
+	for _, damage := range []string{"flipped", "truncated"} {
+		b, err := os.ReadFile(wheels[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(b, []byte("payload")); damage == "flipped" {
+			b[i] ^= 0x20
+		} else {
+			b = b[:len(b)-100]
+		}
+		if err := os.WriteFile(wheels[0], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := build(damage)
+		mustOK(t, r)
+		if got, want := r.report.Layers[0].SHA256, cold.report.Layers[0].SHA256; got != want {
+			t.Errorf("%s cached wheel: zip sha256 %s, the cold build's %s", damage, got, want)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Repo, error) {
 	if err != nil {
 		var ge *Error
 		if errors.As(err, &ge) && strings.Contains(ge.Stderr, "safe.directory") {
-			return nil, &UnsafeDirectoryError{Dir: abs, Err: err}
+			return nil, &UnsafeDirectoryError{Dir: unsafeRepository(ge.Stderr, abs), Err: err}
 		}
 		return nil, fmt.Errorf("finding the git repository of %s: %w", dir, err)
 	}
@@ -114,6 +114,22 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Repo, error) {
 		return nil, fmt.Errorf("finding the git repository of %s: %s is not in a working tree", dir, abs)
 	}
 	return r, nil
+}
+
+// unsafeRepository is the folder git's own advice names when it refuses a repository ("git config
+// --global --add safe.directory /github/workspace"): the top level, which safe.directory must list, not
+// the folder inside it that was opened. Without that advice (another git's wording), dir.
+func unsafeRepository(stderr, dir string) string {
+	const advice = "--add safe.directory "
+	i := strings.LastIndex(stderr, advice)
+	if i < 0 {
+		return dir
+	}
+	line, _, _ := strings.Cut(stderr[i+len(advice):], "\n")
+	if line = strings.TrimSpace(line); line == "" {
+		return dir
+	}
+	return line
 }
 
 func (r *Repo) run(ctx context.Context, args ...string) ([]byte, error) {

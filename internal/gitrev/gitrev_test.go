@@ -137,3 +137,30 @@ func TestNotFound(t *testing.T) {
 		t.Error("a missing git binary must be an error")
 	}
 }
+
+// TestUnsafeDirectoryNamesTheRepository: git refusing a repository another user owns is an
+// UnsafeDirectoryError naming the repository's top level — the folder safe.directory must list — even
+// when opened from a folder inside it; adding that folder, as the error says, lets git in.
+func TestUnsafeDirectoryNamesTheRepository(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := gitrevtest.New(t)
+	g.Commit("one", map[string]string{"app/requirements.txt": "six\n"})
+	other := append(gitrevtest.Env(), "GIT_TEST_ASSUME_DIFFERENT_OWNER=1") // as a repository of another user
+	_, err := Open(ctx, filepath.Join(g.Dir, "app"), WithEnv(other...))
+	var unsafe *UnsafeDirectoryError
+	if !errors.As(err, &unsafe) {
+		t.Fatalf("Open = %v, want an UnsafeDirectoryError", err)
+	}
+	top, _ := filepath.EvalSymlinks(g.Dir)
+	if d, _ := filepath.EvalSymlinks(unsafe.Dir); d != top {
+		t.Errorf("the error names %s, want the repository's top level %s: %v", unsafe.Dir, g.Dir, err)
+	}
+	global := filepath.Join(t.TempDir(), "gitconfig")
+	if err := os.WriteFile(global, []byte("[safe]\n\tdirectory = "+unsafe.Dir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, filepath.Join(g.Dir, "app"), WithEnv(append(other, "GIT_CONFIG_GLOBAL="+global)...)); err != nil {
+		t.Errorf("with safe.directory %s as the error says: %v", unsafe.Dir, err)
+	}
+}

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -61,6 +62,9 @@ func publishLayers(ctx context.Context, r *actionRun, rep *report.Report) (arns 
 		return []string{}, "", fmt.Errorf("%w (set aws.regions in the config, the aws-region input, or AWS_REGION)", err)
 	}
 	res, err := publish.Publish(ctx, clients, r.absReport(rep), o)
+	if errors.As(err, new(*publish.NoCredentialsError)) {
+		err = fmt.Errorf("%w: add aws-actions/configure-aws-credentials before this step (with id-token: write for OIDC), or pass AWS_* variables in its env", err)
+	}
 	arns = []string{}
 	if res != nil {
 		for _, l := range res.Published() {

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -107,6 +108,31 @@ func NewAWSClients(ctx context.Context, c ClientConfig) (*AWSClients, error) {
 		lambdas:   map[string]*lambda.Client{},
 		s3s:       map[string]*s3.Client{},
 	}, nil
+}
+
+// NoCredentialsError means the AWS SDK's default chain found no credentials (no AWS_* variables, no
+// profile, no role of the machine). Err is the SDK's account of each place it looked.
+type NoCredentialsError struct{ Err error }
+
+func (e *NoCredentialsError) Error() string {
+	return "no AWS credentials found (AWS_* variables, the shared config and credentials files, a role of this machine)"
+}
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
+// NoCredentialsHint says what to do about a NoCredentialsError.
+const NoCredentialsHint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where a role provides them (in a workflow: aws-actions/configure-aws-credentials before this step)"
+
+// CheckCredentials retrieves the credentials the calls will be signed with, so that having none is one
+// NoCredentialsError before any call instead of a failure per layer and region.
+func (c *AWSClients) CheckCredentials(ctx context.Context) error {
+	if c.cfg.Credentials == nil {
+		return &NoCredentialsError{Err: errors.New("no credentials provider")}
+	}
+	if _, err := c.cfg.Credentials.Retrieve(ctx); err != nil {
+		return &NoCredentialsError{Err: err}
+	}
+	return nil
 }
 
 // Region is the default region the configuration resolved ("" when none).

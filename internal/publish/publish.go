@@ -48,6 +48,11 @@ func Publish(ctx context.Context, clients ClientFactory, rep *report.Report, o O
 		p.refuseReport(rep, refusals)
 		return p.res, &RefusedError{Refusals: refusals}
 	}
+	if cc, ok := clients.(credentialChecker); ok { // no credentials: one error, not one per layer and region
+		if err := cc.CheckCredentials(ctx); err != nil {
+			return nil, err
+		}
+	}
 	p.targets(arts)
 	if err := p.read(ctx); err != nil {
 		return p.res, err
@@ -63,6 +68,13 @@ func Publish(ctx context.Context, clients ClientFactory, rep *report.Report, o O
 	}
 	return p.res, p.execute(ctx)
 }
+
+// credentialChecker is a ClientFactory that can tell, before any call, that it has no credentials.
+type credentialChecker interface {
+	CheckCredentials(ctx context.Context) error
+}
+
+var _ credentialChecker = (*AWSClients)(nil)
 
 type publisher struct {
 	o        *Options

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -189,5 +190,30 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPublishWithoutCredentials: with no AWS credentials anywhere, publish fails once, before any call,
+// saying where credentials come from and how to provide them — not once per layer with the SDK's
+// account of the instance metadata service. Not parallel: the SDK reads the process's environment.
+func TestPublishWithoutCredentials(t *testing.T) {
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer imds.Close()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.URL, "AWS_CONFIG_FILE": filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"), "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_EC2_METADATA_DISABLED": "",
+	} {
+		t.Setenv(k, v)
+	}
+	reportPath := buildDemo(t)
+	r := runPublish(t, nil, "", "--report", reportPath, "--region", "us-east-1", "--dry-run")
+	if r.code != exitcode.Failed || !strings.Contains(r.stderr, "no AWS credentials found") ||
+		!strings.Contains(r.stderr, "configure-aws-credentials") || strings.Contains(r.stdout+r.stderr, "IMDS") {
+		t.Errorf("exit %d, want %d naming the missing credentials and how to set them\nstdout:\n%s\nstderr:\n%s", r.code, exitcode.Failed, r.stdout, r.stderr)
 	}
 }

@@ -163,6 +163,9 @@ func (a *app) publishAWS(cmd *cobra.Command, rep *report.Report, o publish.Optio
 		if errors.As(err, new(*publish.OptionsError)) {
 			return a.usageFail(cmd, "", "%v", err)
 		}
+		if errors.As(err, new(*publish.NoCredentialsError)) {
+			return a.failf(cmd, publish.NoCredentialsHint, "%v", err)
+		}
 		return a.failf(cmd, "fix the cause and run publish again: a zip already published unchanged is skipped", "%v", err)
 	}
 	return exitcode.OK

@@ -107,7 +107,7 @@ func (c *Cache) HasWheel(sha string) bool { return exists(c.WheelPath(sha)) }
 // damaged one, a disk that lost writes) is checked again rather than trusted by its name.
 func (c *Cache) Verified(sha string) bool {
 	_, st := c.record(sha)
-	return st != nil && *st == c.stamp(sha)
+	return st != nil && st.holdsFor(c.stamp(sha))
 }
 
 // MarkVerified records that the wheel's entries were checked, as the file is now. It reaches the disk
@@ -193,6 +193,18 @@ func (c *Cache) record(sha string) (meta []byte, verified *stamp) {
 
 // stamp identifies a file's content cheaply: its size and modification time (Unix nanoseconds).
 type stamp struct{ size, mtime int64 }
+
+// holdsFor says whether a verdict stamped s is about the file now stamped cur: the same size and
+// modification time, or the same second when cur has none below it — an archive that keeps whole
+// seconds (a tar without high-resolution times, as a cache restored by actions/cache may be) drops
+// the nanoseconds, and the file is still the one checked.
+func (s stamp) holdsFor(cur stamp) bool {
+	if s.size != cur.size {
+		return false
+	}
+	const second = int64(1e9)
+	return s.mtime == cur.mtime || cur.mtime%second == 0 && s.mtime/second == cur.mtime/second
+}
 
 // unstamped is the verdict of a record written before verdicts had stamps: true of the file checked
 // then, not known to be true of the file there now; no file's stamp equals it.

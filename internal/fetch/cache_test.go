@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lambda-layers/lambda-layers/internal/cachepack"
 )
@@ -304,4 +305,62 @@ func TestCacheRecordBeforeStamps(t *testing.T) {
 	if m, _ := c.Metadata(sha); !c.Verified(sha) || !bytes.Equal(m, meta) {
 		t.Errorf("after a check: verified %v, METADATA %q", c.Verified(sha), m)
 	}
+}
+
+// TestCacheVerdictSurvivesARestore: a cache saved and restored by a tar that keeps whole seconds (the
+// file's modification time loses its nanoseconds) keeps its verdicts; a file restored with another time
+// or size is checked again.
+func TestCacheVerdictSurvivesARestore(t *testing.T) {
+	_, c, f := setup(t)
+	sha := f.Hashes["sha256"]
+	dir := t.TempDir()
+	cache, _ := OpenCache(dir)
+	fe := &Fetcher{Cache: cache, Source: c, Check: func(_ context.Context, _ Request, _, sha string) error {
+		return cache.MarkVerified(sha)
+	}}
+	if _, err := fe.Fetch(context.Background(), []Request{{Package: "alpha 1.0", File: f}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cache.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := cache.WheelPath(sha)
+	checked := time.Unix(1_700_000_000, 123_456_789)
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want bool
+	}{
+		{"as checked", checked, true},
+		{"whole seconds", checked.Truncate(time.Second), true},
+		{"another second", checked.Truncate(time.Second).Add(time.Second), false},
+		{"other nanoseconds", checked.Add(time.Millisecond), false},
+	} {
+		// The verdict is about the file as it was checked: stamp it at a known time first.
+		if err := os.Chtimes(p, checked, checked); err != nil {
+			t.Fatal(err)
+		}
+		c2, _ := OpenCache(dir)
+		if err := c2.MarkVerified(sha); err != nil {
+			t.Fatal(err)
+		}
+		if err := c2.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, tc.at, tc.at); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustOpen(t, dir).Verified(sha); got != tc.want {
+			t.Errorf("%s: verified %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func mustOpen(t *testing.T, dir string) *Cache {
+	t.Helper()
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

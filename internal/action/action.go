@@ -28,6 +28,7 @@ func Main(ctx context.Context, env build.Env) int {
 	code := r.run(ctx)
 	r.checkFailedRun(ctx, code)
 	r.finish()
+	r.handOver() // cache.go
 	return code
 }
 

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lambda-layers/lambda-layers/internal/report"
 )
@@ -47,5 +48,41 @@ func (r *actionRun) shareCache(rep *report.Report) {
 	})
 	if err != nil {
 		r.warnf("making the cache folder readable for actions/cache: %v", err)
+	}
+}
+
+// handOver gives what the action wrote in the workspace — the out folder and a cache-dir inside it,
+// with the folders made above them — to the workspace's owner. The container runs as root and the
+// workspace belongs to the runner's user: on a self-hosted runner, the next job's checkout (git clean
+// as that user) could not delete root's files from a folder root owns. Nothing outside the workspace
+// is touched, and nothing when not root or when root owns the workspace.
+func (r *actionRun) handOver() {
+	if r.root == "" || os.Geteuid() != 0 {
+		return
+	}
+	owner, ok := ownerOf(r.root)
+	if !ok || owner.uid == 0 {
+		return
+	}
+	for _, dir := range []string{r.outDir(), r.cacheDir()} {
+		rel, err := filepath.Rel(r.root, dir)
+		if dir == "" || err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		// The folders between the workspace and dir, which the action may have made.
+		for p := filepath.Dir(dir); p != r.root && strings.HasPrefix(p, r.root+string(filepath.Separator)); p = filepath.Dir(p) {
+			if err := owner.give(p); err != nil {
+				r.warnf("giving %s to the workspace's owner: %v", r.rel(p), err)
+			}
+		}
+		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // gone meanwhile, or never made: nothing to give
+			}
+			return owner.give(p)
+		})
+		if err != nil {
+			r.warnf("giving %s to the workspace's owner: %v", r.rel(dir), err)
+		}
 	}
 }

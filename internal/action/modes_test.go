@@ -81,3 +81,42 @@ func checkPrivate(t *testing.T, cache string) {
 		t.Errorf("the cache %s holds %d entries", cache, n)
 	}
 }
+
+// TestActionHandsOutputsToWorkspaceOwner: running as root (as the container does) in a workspace the
+// runner's user owns, what the action writes in the workspace — the out folder, the folders made above
+// it, a cache-dir — ends up that user's, so a self-hosted runner's next checkout can delete it.
+func TestActionHandsOutputsToWorkspaceOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root can give files away; the action does nothing when not root")
+	}
+	ws, base, head := checkRepo(t)
+	const uid, gid = 1001, 1001
+	if err := os.Chown(ws.dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(t)
+	r := runAction(t, ws, prEnv(t, gh, actionIndex(t).URL, "pull_request.json", base, head,
+		"INPUT_MODE", "report", "INPUT_OUT", "out/artifact", "INPUT_CACHE-DIR", ".lambda-layers-cache"))
+	if r.code != 3 { // the data layer is over its budget: fail-on exceeded
+		t.Fatalf("%s", r)
+	}
+	seen := 0
+	for _, top := range []string{"out", ".lambda-layers-cache"} {
+		filepath.WalkDir(filepath.Join(ws.dir, top), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen++
+			if o, ok := ownerOf(p); !ok || o != (owner{uid, gid}) {
+				t.Errorf("%s is owned by %+v, want the workspace's owner %d:%d", p, o, uid, gid)
+			}
+			return nil
+		})
+	}
+	if seen < 10 {
+		t.Errorf("only %d paths written", seen)
+	}
+	if o, _ := ownerOf(filepath.Join(ws.home)); o.uid == uid {
+		t.Error("a folder outside the workspace was given away")
+	}
+}

@@ -182,13 +182,30 @@ func (s *Store) Get(key string) ([]byte, bool) {
 // Put sets key's value; it reaches the disk at Flush. A value equal to the current one changes nothing,
 // so a build that learns nothing new writes no pack.
 func (s *Store) Put(key string, val []byte) {
-	if cur, ok := s.Get(key); ok && bytes.Equal(cur, val) {
+	if s.holds(key, val) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mem[key] = append([]byte{}, val...) // not nil, even when empty: nil is a tombstone
 	s.pending[key] = true
+}
+
+// holds says whether key's value is val. A stored value of another length differs without being read:
+// a page revalidated by a 304 is Put again with a new date, and that read would be wasted.
+func (s *Store) holds(key string, val []byte) bool {
+	s.mu.Lock()
+	v, inMem := s.mem[key]
+	l, onDisk := s.entries[key]
+	s.mu.Unlock()
+	switch {
+	case inMem:
+		return v != nil && bytes.Equal(v, val)
+	case !onDisk || l.f == nil || l.len != int64(len(val)):
+		return false
+	}
+	cur, ok := s.Get(key)
+	return ok && bytes.Equal(cur, val)
 }
 
 // Delete forgets key; a tombstone reaches the disk at Flush, so older packs' values stay forgotten.

@@ -81,9 +81,9 @@ func ParseUV(file string, data []byte) (*UVLock, error) {
 				pkg := pep508.NormalizeName(it.Str("package"))
 				switch {
 				case it.Str("extra") != "":
-					c.items = append(c.items, fmt.Sprintf("extra-%d-%s-%s", len(pkg), pkg, pep508.NormalizeName(it.Str("extra"))))
+					c.items = append(c.items, conflictItem("extra", pkg, pep508.NormalizeName(it.Str("extra"))))
 				case it.Str("group") != "":
-					c.items = append(c.items, fmt.Sprintf("group-%d-%s-%s", len(pkg), pkg, pep508.NormalizeName(it.Str("group"))))
+					c.items = append(c.items, conflictItem("group", pkg, pep508.NormalizeName(it.Str("group"))))
 				}
 			}
 			l.conflicts = append(l.conflicts, c)
@@ -435,13 +435,19 @@ func conflictItems(roots []*uvPackage, extras, groups []string) []string {
 	var out []string
 	for _, r := range roots {
 		for _, x := range extras {
-			out = append(out, fmt.Sprintf("extra-%d-%s-%s", len(r.name), r.name, x))
+			out = append(out, conflictItem("extra", r.name, x))
 		}
 		for _, g := range groups {
-			out = append(out, fmt.Sprintf("group-%d-%s-%s", len(r.name), r.name, g))
+			out = append(out, conflictItem("group", r.name, g))
 		}
 	}
 	return out
+}
+
+// conflictItem encodes a project's extra or group ("extra" or "group") as uv's markers name it; the
+// length keeps the project's name apart from the item's, since both may hold "-" (describeItem reads it).
+func conflictItem(kind, project, name string) string {
+	return fmt.Sprintf("%s-%d-%s-%s", kind, len(project), project, name)
 }
 
 // evalUVMarker evaluates a uv.lock marker for t: "extra" is the set of active conflict items (and

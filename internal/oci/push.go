@@ -134,18 +134,19 @@ func Push(ctx context.Context, repo string, sets []*Set, o Options) ([]Pushed, e
 // (*TagConflictError). When the registry cannot be asked (no network, no read access), it returns
 // Plan's list, every image to push, and says why in the warning.
 func DryRun(ctx context.Context, repo string, sets []*Set, o Options) (images []Pushed, warning string, err error) {
+	if _, err := name.NewRepository(repo); err != nil {
+		return nil, "", fmt.Errorf("parsing repository %q: %w", repo, err) // not something the plan can stand in for
+	}
 	images, err = push(ctx, repo, sets, o, true)
 	if err == nil || errors.As(err, new(*TagConflictError)) {
 		return images, "", err
 	}
-	if _, perr := name.NewRepository(repo); perr != nil {
-		return nil, "", err
-	}
-	images, perr := Plan(repo, sets)
+	// Only now: planning computes every image's digest, which compresses its layer.
+	planned, perr := Plan(repo, sets)
 	if perr != nil {
 		return nil, "", perr
 	}
-	return images, fmt.Sprintf("could not ask %s what it already holds (%v): every image is listed as to push", repo, err), nil
+	return planned, fmt.Sprintf("could not ask %s what it already holds (%v): every image is listed as to push", repo, err), nil
 }
 
 // TagConflictError: an immutable tag in the registry names other content than this build's.
